@@ -1,0 +1,75 @@
+# jobproxy -- portable Makefile (GNU make, BSD make).
+#   make            build ./jobproxy
+#   make check      build and run every test (unit + integration)
+#   make demo       show a sub-make's lost tokens, with and without jobproxy
+#   make install    PREFIX=/usr/local DESTDIR= (binary and man page)
+#   SANITIZE=1      build with -fsanitize=address,undefined
+#   WERROR=1        warnings are errors (CI)
+
+PREFIX = /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+CC = cc
+CFLAGS = -O2 -g
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wpointer-arith -Wcast-qual -Wwrite-strings
+STD = -std=c99 -D_POSIX_C_SOURCE=200809L
+SANITIZE = 0
+WERROR = 0
+SAN_1 = -fsanitize=address,undefined -fno-omit-frame-pointer \
+        -fno-sanitize-recover=all
+WERR_1 = -Werror
+XCFLAGS = $(STD) $(WARN) $(WERR_$(WERROR)) $(SAN_$(SANITIZE)) $(CFLAGS)
+XLDFLAGS = $(SAN_$(SANITIZE)) $(LDFLAGS)
+CMOCKA_LIBS = -lcmocka
+
+OBJS = proxy.o makeflags.o tokens.o jobserver.o pidwatch.o signals.o msg.o
+HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h
+UNIT = tests/test_makeflags tests/test_tokens
+TOOLS = tests/pool tests/tjob
+
+all: jobproxy
+
+jobproxy: $(OBJS)
+	$(CC) $(XLDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(OBJS): $(HDRS)
+
+.SUFFIXES: .c .o
+.c.o:
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+tests/test_makeflags: tests/test_makeflags.c makeflags.c makeflags.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/test_makeflags.c \
+	    makeflags.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/test_tokens: tests/test_tokens.c tokens.c tokens.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/test_tokens.c tokens.c \
+	    $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/pool: tests/pool.c
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -o $@ tests/pool.c $(XLDFLAGS)
+
+tests/tjob: tests/tjob.c
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -o $@ tests/tjob.c $(XLDFLAGS)
+
+check: jobproxy $(UNIT) $(TOOLS)
+	sh tests/run.sh
+
+demo: jobproxy $(TOOLS)
+	sh examples/demo.sh
+
+install: jobproxy
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	cp jobproxy $(DESTDIR)$(BINDIR)/jobproxy
+	chmod 755 $(DESTDIR)$(BINDIR)/jobproxy
+	cp man/jobproxy.1 $(DESTDIR)$(MANDIR)/man1/jobproxy.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/jobproxy.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/jobproxy $(DESTDIR)$(MANDIR)/man1/jobproxy.1
+
+clean:
+	rm -f jobproxy $(OBJS) $(UNIT) $(TOOLS)
+
+.PHONY: all check demo install uninstall clean

@@ -1,0 +1,324 @@
+/*
+ * jobserver: see jobserver.h.
+ *
+ * Two kernel facts shape this file (../shared/jobserver-facts.md):
+ *
+ *  - make 4.3 sets O_NONBLOCK on the read end it shares with every client,
+ *    and that flag lives in the open file description.  Flipping it would
+ *    change it under everyone else, so we read through a description of our
+ *    own: open("/proc/self/fd/N") on a pipe gives exactly that on Linux.
+ *    Without /proc we dup, and if that shared description is blocking we
+ *    read under a one-shot timer, so losing the poll-then-read race to
+ *    another client costs a timer tick, never a hang.
+ *
+ *  - A pipe whose size is cut to one page has one slot: after we write a
+ *    token, poll() says "not writable" until a reader has emptied it.  That
+ *    makes "the child took its token" an event instead of a timer.
+ *
+ * The child's own ends (tok_r, ret_w) stay blocking: make 4.1 treats EAGAIN
+ * on its token pipe as fatal.
+ */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE		/* F_SETPIPE_SZ */
+#endif
+#include "jobserver.h"
+#include "msg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#ifndef FIONREAD
+#include <sys/filio.h>		/* Solaris, illumos */
+#endif
+
+static int add_flags(int fd, int fl)
+{
+	int old = fcntl(fd, F_GETFL);
+
+	return old < 0 ? -1 : fcntl(fd, F_SETFL, old | fl);
+}
+
+/* Our own description of the pipe behind FD (Linux), or -1. */
+static int reopen(int fd, int mode)
+{
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	do
+		r = open(path, mode | O_NONBLOCK | O_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+/* Is FD an open pipe we may use in direction ACC (O_RDONLY/O_WRONLY)? */
+static int usable(int fd, int acc, const char *what)
+{
+	struct stat st;
+	int fl;
+
+	if (fcntl(fd, F_GETFD) < 0) {
+		jp_warn("jobserver %s fd %d is closed (a recipe line without"
+			" '+'?): running without jobproxy", what, fd);
+		return 0;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		jp_warn("jobserver %s fd %d is not a pipe (closed and reused):"
+			" running without jobproxy", what, fd);
+		return 0;
+	}
+	fl = fcntl(fd, F_GETFL) & O_ACCMODE;
+	if (fl != O_RDWR && fl != acc) {
+		jp_warn("jobserver %s fd %d is not open for %s: running"
+			" without jobproxy", what, fd,
+			acc == O_RDONLY ? "reading" : "writing");
+		return 0;
+	}
+	return 1;
+}
+
+static int open_pipe(const struct js_auth *a, struct parent_js *p)
+{
+	if (!usable(a->rfd, O_RDONLY, "read") ||
+	    !usable(a->wfd, O_WRONLY, "write"))
+		return -1;
+	p->rfd = reopen(a->rfd, O_RDONLY);
+	if (p->rfd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		jp_warn("cannot open the parent jobserver:");
+		return -1;
+	}
+	if (p->rfd < 0) {
+		/* No /proc: share the description, guard if it blocks. */
+		p->rfd = fcntl(a->rfd, F_DUPFD_CLOEXEC, 3);
+		if (p->rfd >= 0)
+			p->guarded = !(fcntl(p->rfd, F_GETFL) & O_NONBLOCK);
+	}
+	p->wfd = fcntl(a->wfd, F_DUPFD_CLOEXEC, 3);
+	if (p->rfd < 0 || p->wfd < 0) {
+		jp_warn("cannot open the parent jobserver:");
+		js_close_parent(p);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_fifo(const struct js_auth *a, struct parent_js *p)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!mf_unescape(a->path, a->pathlen, path, sizeof path)) {
+		jp_warn("jobserver fifo path is too long: running without"
+			" jobproxy");
+		return -1;
+	}
+	/* O_NONBLOCK: an O_RDONLY open of a fifo waits for a writer. */
+	p->rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (p->rfd < 0) {
+		jp_warn("cannot open jobserver fifo %s:", path);
+		return -1;
+	}
+	if (fstat(p->rfd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		jp_warn("jobserver %s is not a fifo: running without jobproxy",
+			path);
+		js_close_parent(p);
+		return -1;
+	}
+	p->wfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (p->wfd < 0) {
+		jp_warn("cannot open jobserver fifo %s for writing:", path);
+		js_close_parent(p);
+		return -1;
+	}
+	return 0;
+}
+
+int js_open_parent(const struct js_auth *a, struct parent_js *p)
+{
+	p->rfd = p->wfd = -1;
+	p->guarded = 0;
+	return a->kind == JS_FIFO ? open_fifo(a, p) : open_pipe(a, p);
+}
+
+static int cloexec_pipe(int p[2])
+{
+	if (pipe(p) < 0)
+		return -1;
+	fcntl(p[0], F_SETFD, FD_CLOEXEC);
+	fcntl(p[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/* Cut the token pipe to one slot; 1 if poll() now tracks "emptied". */
+static int one_slot(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	long page = sysconf(_SC_PAGESIZE);
+
+	return page > 0 && fcntl(fd, F_SETPIPE_SZ, (int)page) == page;
+#else
+	(void)fd;
+	return 0;
+#endif
+}
+
+int js_make_child(struct child_js *c)
+{
+	int t[2], r[2];
+
+	c->tok_peek = -1;
+	if (cloexec_pipe(t) < 0)
+		return -1;
+	if (cloexec_pipe(r) < 0) {
+		int e = errno;
+
+		close(t[0]);
+		close(t[1]);
+		errno = e;
+		return -1;
+	}
+	c->tok_r = t[0];
+	c->tok_w = t[1];
+	c->ret_r = r[0];
+	c->ret_w = r[1];
+	add_flags(c->tok_w, O_NONBLOCK);
+	add_flags(c->ret_r, O_NONBLOCK);
+	c->oneslot = one_slot(c->tok_w);
+	c->tok_peek = reopen(c->tok_r, O_RDONLY);
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void js_close_parent(struct parent_js *p)
+{
+	close_fd(&p->rfd);
+	close_fd(&p->wfd);
+}
+
+void js_close_child(struct child_js *c)
+{
+	close_fd(&c->tok_r);
+	close_fd(&c->tok_w);
+	close_fd(&c->ret_r);
+	close_fd(&c->ret_w);
+	close_fd(&c->tok_peek);
+}
+
+static void on_alarm(int signo)
+{
+	(void)signo;
+}
+
+/* read(2) that a blocking shared description cannot hang for long. */
+static ssize_t guarded_read(int fd, char *b)
+{
+	struct sigaction sa, old;
+	struct itimerval t, off;
+	ssize_t n;
+	int e;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;	/* no SA_RESTART: read gets EINTR */
+	sigaction(SIGALRM, &sa, &old);
+	memset(&t, 0, sizeof t);
+	memset(&off, 0, sizeof off);
+	t.it_value.tv_usec = 20000;
+	setitimer(ITIMER_REAL, &t, NULL);
+	n = read(fd, b, 1);
+	e = errno;
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (n < 0 && e == EINTR)
+		e = EAGAIN;
+	errno = e;
+	return n;
+}
+
+int js_take(int fd, int guarded)
+{
+	char b;
+	ssize_t n;
+
+	do
+		n = guarded ? guarded_read(fd, &b) : read(fd, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1)
+		return 1;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n == 0)
+		errno = 0;
+	return -1;
+}
+
+unsigned long js_put(int fd, unsigned long n)
+{
+	static const char plus[64] = "++++++++++++++++++++++++++++++++"
+				     "++++++++++++++++++++++++++++++++";
+	unsigned long done = 0;
+	int waited = 0;
+
+	while (done < n) {
+		size_t chunk = n - done < sizeof plus ? n - done : sizeof plus;
+		ssize_t w = write(fd, plus, chunk);
+
+		if (w > 0) {
+			done += (unsigned long)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    waited < 30) {
+			/* A full pool pipe: only if the pool is larger than
+			 * the pipe.  Wait for room, a bounded while. */
+			struct pollfd pfd = { fd, POLLOUT, 0 };
+
+			waited++;
+			poll(&pfd, 1, 1000);
+			continue;
+		}
+		break;
+	}
+	return done;
+}
+
+unsigned long js_pending(int fd)
+{
+	int n = 0;
+
+	if (fd < 0 || ioctl(fd, FIONREAD, &n) < 0 || n < 0)
+		return 0;
+	return (unsigned long)n;
+}
+
+unsigned long js_drain(int fd)
+{
+	char buf[256];
+	unsigned long total = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof buf);
+		if (n > 0)
+			total += (unsigned long)n;
+		else if (!(n < 0 && errno == EINTR))
+			break;
+	}
+	return total;
+}

@@ -1,0 +1,51 @@
+/*
+ * jobserver: the system-call side of both jobservers, the parent's that we
+ * borrow tokens from and the private one we give the child.
+ */
+#ifndef JOBPROXY_JOBSERVER_H
+#define JOBPROXY_JOBSERVER_H
+
+#include "makeflags.h"
+
+struct parent_js {
+	int rfd, wfd;		/* ours, close-on-exec; rfd non-blocking */
+	int guarded;		/* rfd shares a blocking description: read
+				 * under an interval timer (no /proc) */
+};
+
+struct child_js {
+	int tok_r, tok_w;	/* tokens for the child: it reads tok_r */
+	int ret_r, ret_w;	/* returns from the child: it writes ret_w */
+	int tok_peek;		/* our non-blocking reader of the token pipe */
+	int oneslot;		/* tok_w polls writable only once emptied */
+};
+
+/*
+ * Open the parent jobserver that A names.  Returns 0, or -1 after one
+ * warning line saying why it cannot be used (closed fds, not a pipe,
+ * missing fifo...).
+ */
+int js_open_parent(const struct js_auth *a, struct parent_js *p);
+
+/* Create the child's pipes; -1 with errno (EMFILE...). */
+int js_make_child(struct child_js *c);
+
+void js_close_parent(struct parent_js *p);
+void js_close_child(struct child_js *c);
+
+/*
+ * Take one token from non-blocking FD: 1 got one, 0 none there (someone
+ * else was faster between poll and read), -1 EOF (errno 0) or error.
+ */
+int js_take(int fd, int guarded);
+
+/* Put N tokens into FD; returns how many went in (short on EPIPE...). */
+unsigned long js_put(int fd, unsigned long n);
+
+/* How many bytes sit unread in the pipe FD (0 when unknown). */
+unsigned long js_pending(int fd);
+
+/* Read and count every token waiting in non-blocking FD. */
+unsigned long js_drain(int fd);
+
+#endif

@@ -1,0 +1,238 @@
+/*
+ * makeflags: parse and rewrite the jobserver auth words of MAKEFLAGS,
+ * MFLAGS and CARGO_MAKEFLAGS.
+ *
+ * Rules that shape this file (see ../shared/jobserver-facts.md):
+ *  - the LAST auth word wins: make 4.4 appends "--jobserver-auth=-2,-2" to
+ *    disable the jobserver for non-recursive recipe lines, and make and gcc
+ *    both honour the last one;
+ *  - negative fds mean "no jobserver", not an error;
+ *  - words after a lone "--" are "VAR=value" assignments passed down from the
+ *    command line, with "\ " escapes; they are data, never options;
+ *  - a rewrite touches the bytes of auth values only, nothing else, so a
+ *    child sees the same flags word, -jN and variable tail as before.
+ */
+#include "makeflags.h"
+
+#include <limits.h>
+#include <string.h>
+
+static const char AUTH[] = "--jobserver-auth=";
+static const char FDS[] = "--jobserver-fds=";
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+/* Length of the word at S: up to the first blank not escaped by '\'. */
+static size_t word_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] && !is_blank(s[n])) {
+		if (s[n] == '\\' && s[n + 1])
+			n++;
+		n++;
+	}
+	return n;
+}
+
+static int has_prefix(const char *w, size_t len, const char *p, size_t plen)
+{
+	return len >= plen && memcmp(w, p, plen) == 0;
+}
+
+/* Which auth option the word is, and where its value starts (0: none). */
+static size_t auth_prefix(const char *w, size_t len)
+{
+	if (has_prefix(w, len, AUTH, sizeof AUTH - 1))
+		return sizeof AUTH - 1;
+	if (has_prefix(w, len, FDS, sizeof FDS - 1))
+		return sizeof FDS - 1;
+	return 0;
+}
+
+/* A decimal int with an optional '-' in S[0..LEN); 0 on success. */
+static int parse_int(const char *s, size_t len, int *out)
+{
+	long v = 0;
+	int neg = 0;
+	size_t i = 0;
+
+	if (i < len && s[i] == '-') {
+		neg = 1;
+		i++;
+	}
+	if (i == len)
+		return -1;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+		if (v > INT_MAX)
+			return -1;
+	}
+	*out = neg ? (int)-v : (int)v;
+	return 0;
+}
+
+static void bad(struct js_auth *a, const char *why)
+{
+	a->kind = JS_BAD;
+	a->why = why;
+}
+
+/* Decide what the auth value V[0..LEN) of option word W means. */
+static void parse_value(const char *v, size_t len, int fifo_ok,
+			struct js_auth *a)
+{
+	const char *comma;
+	int r, w;
+
+	a->path = NULL;
+	a->pathlen = 0;
+	a->rfd = a->wfd = -1;
+	if (fifo_ok && has_prefix(v, len, "fifo:", 5)) {
+		if (len == 5)
+			return bad(a, "empty fifo path");
+		a->kind = JS_FIFO;
+		a->path = v + 5;
+		a->pathlen = len - 5;
+		return;
+	}
+	comma = memchr(v, ',', len);
+	if (!comma)
+		return bad(a, "expected R,W or fifo:PATH");
+	if (parse_int(v, (size_t)(comma - v), &r) ||
+	    parse_int(comma + 1, len - (size_t)(comma - v) - 1, &w))
+		return bad(a, "fds are not numbers");
+	if (r < 0 && w < 0) {
+		a->kind = JS_NONE;
+		return;
+	}
+	if (r < 0 || w < 0)
+		return bad(a, "one fd is negative");
+	a->kind = JS_PIPE;
+	a->rfd = r;
+	a->wfd = w;
+}
+
+void mf_parse(const char *flags, struct js_auth *out)
+{
+	const char *s = flags ? flags : "";
+
+	memset(out, 0, sizeof *out);
+	out->kind = JS_NONE;
+	out->rfd = out->wfd = -1;
+	for (;;) {
+		size_t len, pre;
+
+		while (is_blank(*s))
+			s++;
+		if (!*s)
+			break;
+		len = word_len(s);
+		if (len == 2 && s[0] == '-' && s[1] == '-')
+			break;		/* the VAR=value tail */
+		pre = auth_prefix(s, len);
+		if (pre) {
+			out->nauth++;
+			out->word = s;
+			out->wordlen = len;
+			out->why = NULL;
+			out->kind = JS_NONE;
+			parse_value(s + pre, len - pre,
+				    pre == sizeof AUTH - 1, out);
+		}
+		s += len;
+	}
+}
+
+/* Output sink that counts everything and stores what fits. */
+struct sink {
+	char *buf;
+	size_t size, len;
+};
+
+static void put(struct sink *k, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, k->len++)
+		if (k->len + 1 < k->size)
+			k->buf[k->len] = s[i];
+}
+
+size_t mf_rewrite(const char *flags, const char *auth, const char *fds,
+		  char *out, size_t outsz)
+{
+	const char *s = flags ? flags : "";
+	struct sink k = { out, outsz, 0 };
+	int options = 1;
+
+	while (*s) {
+		size_t len, pre;
+		const char *b = s;
+
+		while (is_blank(*s))
+			s++;
+		if (!*s) {
+			put(&k, b, (size_t)(s - b));
+			break;
+		}
+		len = word_len(s);
+		pre = options ? auth_prefix(s, len) : 0;
+		if (len == 2 && s[0] == '-' && s[1] == '-')
+			options = 0;
+		if (pre == sizeof FDS - 1 && !fds) {
+			/* Drop the word with the blanks before it. */
+			s += len;
+			continue;
+		}
+		put(&k, b, (size_t)(s - b));
+		if (pre) {
+			const char *v = pre == sizeof AUTH - 1 ? auth : fds;
+
+			put(&k, s, pre);
+			put(&k, v, strlen(v));
+		} else {
+			put(&k, s, len);
+		}
+		s += len;
+	}
+	if (outsz)
+		out[k.len < outsz ? k.len : outsz - 1] = '\0';
+	return k.len;
+}
+
+int mf_unescape(const char *s, size_t len, char *buf, size_t bufsz)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len)
+			i++;
+		if (n + 1 >= bufsz)
+			return 0;
+		buf[n++] = s[i];
+	}
+	if (bufsz == 0)
+		return 0;
+	buf[n] = '\0';
+	return 1;
+}
+
+int mf_dry_run(const char *flags)
+{
+	const char *s = flags ? flags : "";
+	size_t len;
+
+	while (is_blank(*s))
+		s++;
+	len = word_len(s);
+	/* The single-letter word comes first and has no leading '-'. */
+	if (len == 0 || s[0] == '-' || memchr(s, '=', len))
+		return 0;
+	return memchr(s, 'n', len) != NULL;
+}

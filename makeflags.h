@@ -1,0 +1,53 @@
+/*
+ * makeflags: find and rewrite the jobserver auth in MAKEFLAGS-like values.
+ *
+ * Pure string logic, no system calls, so the unit tests and the fuzzer can
+ * drive it exhaustively.  The value is a list of words separated by blanks;
+ * a backslash escapes the next byte (make writes "a\ b" for a space inside a
+ * variable value).  Words after a lone "--" are command-line variable
+ * assignments, never options.
+ */
+#ifndef JOBPROXY_MAKEFLAGS_H
+#define JOBPROXY_MAKEFLAGS_H
+
+#include <stddef.h>
+
+enum js_kind {
+	JS_NONE,	/* no auth word, or the last one has negative fds */
+	JS_PIPE,	/* --jobserver-auth=R,W or --jobserver-fds=R,W */
+	JS_FIFO,	/* --jobserver-auth=fifo:PATH */
+	JS_BAD		/* the last auth word is malformed */
+};
+
+struct js_auth {
+	enum js_kind kind;
+	int rfd, wfd;		/* JS_PIPE */
+	const char *path;	/* JS_FIFO: into the parsed value, still escaped */
+	size_t pathlen;
+	const char *word;	/* the deciding auth word (JS_BAD: for messages) */
+	size_t wordlen;
+	const char *why;	/* JS_BAD: what is wrong, a static string */
+	int nauth;		/* how many auth words the value holds */
+};
+
+/* Parse FLAGS (NULL counts as empty); the last auth word decides. */
+void mf_parse(const char *flags, struct js_auth *out);
+
+/*
+ * Copy FLAGS to OUT with the value of every auth word replaced:
+ * "--jobserver-auth=" words get AUTH ("R,W" or "fifo:PATH"), old
+ * "--jobserver-fds=" words get FDS ("R,W"; NULL drops such words, for a
+ * fifo child that has no fds to name).  Every other byte is kept.
+ * Returns the length of the result, like snprintf: when it is >= OUTSZ the
+ * output was cut and the caller needs a bigger buffer.
+ */
+size_t mf_rewrite(const char *flags, const char *auth, const char *fds,
+		  char *out, size_t outsz);
+
+/* Undo make's backslash escapes of a fifo path into BUF; 0 if too long. */
+int mf_unescape(const char *s, size_t len, char *buf, size_t bufsz);
+
+/* Does FLAGS ask for a dry run ('n' in the leading single-letter word)? */
+int mf_dry_run(const char *flags);
+
+#endif

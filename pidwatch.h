@@ -1,0 +1,47 @@
+/*
+ * pidwatch: start the child, notice its exit, and leave the way it left.
+ */
+#ifndef JOBPROXY_PIDWATCH_H
+#define JOBPROXY_PIDWATCH_H
+
+#include <sys/types.h>
+
+/* What the child gets that jobproxy itself does not have. */
+struct pw_child {
+	char *const *argv;
+	const int *keep;	/* fds made inheritable */
+	int nkeep;
+	const int *drop;	/* fds closed (the parent's jobserver) */
+	int ndrop;
+	const char *const *setenv; /* NAME, VALUE pairs, NULL-terminated */
+};
+
+/*
+ * fork and exec C->argv with signals as jobproxy inherited them and the
+ * environment changed by C->setenv (in the child only, so a fallback exec
+ * of our own still sees the original).  Every other fd of ours is
+ * close-on-exec already.  Returns the pid, or -1 with errno from fork.
+ * *EXEC_ERR is 0 once the exec succeeded, else the errno of the failed
+ * exec (the child has exited 127 or 126 then, was reported and reaped).
+ */
+pid_t pw_spawn(const struct pw_child *c, int *exec_err);
+
+/* Reap PID if it has ended: 1 and *STATUS, 0 if it still runs. */
+int pw_reap(pid_t pid, int *status);
+
+/* Exec ARGV in place of jobproxy; on failure report and exit 127/126. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn))
+#endif
+void pw_exec(char *const argv[]);
+
+/* The exit code for a failed exec: 127 not found, 126 found but unusable. */
+int pw_exec_status(int err);
+
+/* Exit as the child did: its code, or death by its signal. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn))
+#endif
+void pw_exit_like(int status);
+
+#endif
