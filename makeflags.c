@@ -69,9 +69,9 @@ static int parse_int(const char *s, size_t len, int *out)
 	for (; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
+		if (v > (INT_MAX - (s[i] - '0')) / 10)
+			return -1;	/* checked before it could overflow */
 		v = v * 10 + (s[i] - '0');
-		if (v > INT_MAX)
-			return -1;
 	}
 	*out = neg ? (int)-v : (int)v;
 	return 0;

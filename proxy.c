@@ -303,8 +303,7 @@ static void on_parent(struct proxy *P)
 	if (js_put(P->child.tok_w, 1) == 1) {
 		P->parked++;
 	} else {
-		tok_withdrew(&P->tok);
-		to_parent(P, 1);
+		to_parent(P, (unsigned long)tok_withdrew(&P->tok));
 	}
 }
 

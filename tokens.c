@@ -22,10 +22,14 @@ int tok_child_returned(struct tokens *t, unsigned long in_pipe)
 	return 1;
 }
 
-void tok_withdrew(struct tokens *t)
+int tok_withdrew(struct tokens *t)
 {
-	if (t->taken)
-		t->taken--;
+	if (t->taken == 0) {
+		t->refused++;
+		return 0;
+	}
+	t->taken--;
+	return 1;
 }
 
 unsigned long tok_hand_back(struct tokens *t)

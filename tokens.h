@@ -32,8 +32,12 @@ void tok_took(struct tokens *t);
  */
 int tok_child_returned(struct tokens *t, unsigned long in_pipe);
 
-/* We took back a token that the child never read (parked, then withdrawn). */
-void tok_withdrew(struct tokens *t);
+/*
+ * We took back a token that the child never read (parked, then withdrawn).
+ * Returns 1 when it is ours to give to the parent, 0 when it was not
+ * (a fifo child's over-return): the caller swallows it then.
+ */
+int tok_withdrew(struct tokens *t);
 
 /* The child is gone: how many tokens to write back to the parent now. */
 unsigned long tok_hand_back(struct tokens *t);

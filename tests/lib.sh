@@ -1,0 +1,48 @@
+# tests/lib.sh: shared by the integration test files (sourced).
+# A test file defines t_NAME functions; `sh FILE NAME` runs one of them in a
+# fresh directory and exits 0 (pass) or 1 (fail, with the reason on stderr).
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+JP=$ROOT/jobproxy
+POOL=$ROOT/tests/pool
+TJOB=$ROOT/tests/tjob
+export ROOT JP POOL TJOB
+
+die() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# expect WHAT GOT WANT
+expect() {
+	[ "$2" = "$3" ] || die "$1: got '$2', want '$3'"
+	echo "  $1: $2"
+}
+
+# need_tool NAME: a test that needs a tool it cannot get fails loudly.
+need_tool() {
+	command -v "$1" >/dev/null 2>&1 ||
+		die "this test needs '$1', which is not installed"
+}
+
+# field KEY FILE: a value from a tests/pool --report file.
+field() {
+	sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$2"
+}
+
+# state DIR: "cur max total" as tests/tjob left it.
+maxconc() {
+	set -- $(cat "$1/state")
+	echo "$2"
+}
+
+run_one() {
+	T=$(mktemp -d "${TMPDIR:-/tmp}/jobproxy-test.XXXXXX")
+	cd "$T" || exit 1
+	"t_$1"
+	rc=$?
+	cd / && rm -rf "$T"
+	exit $rc
+}
+
+[ $# -eq 1 ] && [ "$1" != "--list" ] && trap '' PIPE 2>/dev/null

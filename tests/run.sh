@@ -1,0 +1,39 @@
+#!/bin/sh
+# tests/run.sh: every test of `make check`: the cmocka unit tests, then
+# each integration test, each under a time limit so a hang is a failure,
+# never a stuck build.  Ends with "N passed, N failed".
+cd "$(dirname "$0")/.." || exit 1
+LIMIT=${TEST_TIMEOUT:-300}
+pass=0
+fail=0
+failed=
+
+for u in tests/test_makeflags tests/test_tokens; do
+	if "./$u"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		failed="$failed $u"
+	fi
+done
+
+for f in tests/t_*.sh; do
+	for name in $(sed -n 's/^t_\([a-z0-9_]*\)() *{.*/\1/p' "$f"); do
+		if timeout -k 5 "$LIMIT" sh "$f" "$name" >"tests/.log" 2>&1
+		then
+			pass=$((pass + 1))
+			echo "ok - $f $name"
+		else
+			rc=$?
+			fail=$((fail + 1))
+			failed="$failed $f:$name"
+			[ $rc -eq 124 ] && echo "# timed out after ${LIMIT}s"
+			echo "not ok - $f $name"
+			sed 's/^/#   /' tests/.log
+		fi
+	done
+done
+rm -f tests/.log
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,200 @@
+# Integration tests of the core wrapper against the real GNU make 4.3.
+# Each test builds a tree in a fresh directory, runs it under tests/pool
+# (the root jobserver, which counts its tokens when every holder is gone)
+# and asserts on what a user would see.
+. "$(dirname "$0")/lib.sh"
+
+need_make43() {
+	need_tool make
+	make --version | head -1 | grep -q 'GNU Make 4\.3' ||
+		die "these tests need GNU make 4.3 as 'make'; found: $(make --version | head -1)"
+}
+
+# A sub-make with jobs a b c holding tokens until k has SIGKILLed it.
+crash_tree() {
+	mkdir -p "$1" D
+	cat >"$1/Makefile" <<EOF
+all: a b c k
+a b c: ; @$TJOB $PWD/D --until $PWD/D/killed
+k: ; @$TJOB $PWD/D --kill \$\$PPID --when 4
+EOF
+}
+
+t_concurrency_reaches_j4() {
+	need_make43
+	mkdir -p sub D
+	printf 'all: ; +@%s $(MAKE) -s -C sub\n' "$JP" >Makefile
+	cat >sub/Makefile <<EOF
+all: 1 2 3 4 5 6
+1 2 3 4 5 6: ; @$TJOB $PWD/D --need 4
+EOF
+	$POOL -j4 --report r -- make -s || die "build failed"
+	expect "most jobs at once" "$(maxconc D)" 4
+	expect "root pool at the end" "$(field end r)" 3
+}
+
+t_sigkill_without_jobproxy_loses_tokens() {
+	need_make43
+	crash_tree sub
+	printf 'all: ; +@$(MAKE) -s -k -C sub\n' >Makefile
+	$POOL -j4 --report r -- make -s -k
+	expect "root pool at the end (plain make)" "$(field end r)" 0
+}
+
+t_sigkill_with_jobproxy_keeps_pool_whole() {
+	need_make43
+	crash_tree sub
+	printf 'all: ; +@%s $(MAKE) -s -k -C sub\n' "$JP" >Makefile
+	$POOL -j4 --report r -- make -s -k
+	expect "make's exit status" "$(field status r)" 2
+	expect "root pool at the end" "$(field end r)" 3
+}
+
+t_nested_three_deep_crash_at_bottom() {
+	need_make43
+	mkdir -p l1/l2
+	crash_tree l1/l2/l3
+	printf 'all: ; +@%s $(MAKE) -s -k -C l1\n' "$JP" >Makefile
+	printf 'all: ; +@%s $(MAKE) -s -k -C l2\n' "$JP" >l1/Makefile
+	printf 'all: ; +@%s $(MAKE) -s -k -C l3\n' "$JP" >l1/l2/Makefile
+	$POOL -j4 --report r -- make -s -k
+	expect "most jobs at once" "$(maxconc D)" 4
+	expect "root pool at the end" "$(field end r)" 3
+}
+
+# A client that writes back tokens it never took (cargo does, #7344).
+# (Through /proc: dash cannot redirect fds above 9.)
+over_return='set -- $(echo "$MAKEFLAGS" | sed "s/.*--jobserver-auth=\([0-9]*\),\([0-9]*\).*/\1 \2/")
+head -c 2 /proc/self/fd/$1 >/dev/null && printf xxxxxxx >/proc/self/fd/$2'
+
+t_over_return_never_grows_pool() {
+	$POOL -j4 --report r -- sh -c "$over_return"
+	expect "root pool without jobproxy" "$(field end r)" 8
+	$POOL -j4 --report r -- "$JP" sh -c "$over_return"
+	expect "root pool with jobproxy" "$(field end r)" 3
+}
+
+t_exit_codes_mirrored() {
+	n=0
+	while [ $n -le 255 ]; do
+		$POOL -j2 -- "$JP" sh -c "exit $n" 2>/dev/null
+		rc=$?
+		[ $rc -eq $n ] || die "exit $n under a jobserver came out as $rc"
+		"$JP" sh -c "exit $n"
+		rc=$?
+		[ $rc -eq $n ] || die "exit $n without a jobserver came out as $rc"
+		n=$((n + 1))
+	done
+	echo "  exit codes 0..255 mirrored"
+}
+
+# How a process died, as its parent sees it: "exit N" or "signal S".
+HOW='system(@ARGV); my $s = $?;
+	print(($s & 127) ? "signal " . ($s & 127) . "\n" : "exit " . ($s >> 8) . "\n")'
+
+t_death_by_signal_mirrored() {
+	need_tool perl
+	ulimit -c 0
+	for s in TERM KILL SEGV INT HUP USR1; do
+		n=$(perl -MPOSIX -e "print POSIX::SIG$s()")
+		got=$($POOL -j3 --report r -- perl -e "$HOW" -- "$JP" sh -c "kill -$s \$\$")
+		expect "child killed by SIG$s: jobproxy" "$got" "signal $n"
+		expect "root pool" "$(field end r)" 2
+		got=$(perl -e "$HOW" -- "$JP" sh -c "kill -$s \$\$")
+		expect "the same without a jobserver" "$got" "signal $n"
+	done
+	[ ! -e core ] || die "jobproxy left a core file"
+}
+
+t_exec_failures() {
+	"$JP" ./no-such-command 2>err
+	expect "not found, no jobserver" "$?" 127
+	grep -q '^jobproxy: cannot run ./no-such-command: No such file' err ||
+		die "message: $(cat err)"
+	$POOL -j2 --report r -- "$JP" ./no-such-command 2>err
+	expect "not found, under a jobserver" "$?" 127
+	expect "root pool" "$(field end r)" 1
+	printf 'echo hi\n' >notexec
+	$POOL -j2 -- "$JP" ./notexec 2>err
+	expect "not executable" "$?" 126
+	grep -q 'Permission denied' err || die "message: $(cat err)"
+	"$JP" 2>err
+	expect "no command" "$?" 125
+}
+
+t_closed_fds_warn_and_run() {
+	need_make43
+	printf 'all: ; @echo "ran with $$MAKEFLAGS"\n' >Makefile
+	MAKEFLAGS=" -j4 --jobserver-auth=98,99" "$JP" sh -c 'echo "child sees $MAKEFLAGS"' >out 2>err
+	expect "status" "$?" 0
+	expect "child's MAKEFLAGS untouched" "$(cat out)" "child sees  -j4 --jobserver-auth=98,99"
+	expect "one warning line" "$(wc -l <err | tr -d ' ')" 1
+	grep -q 'jobserver read fd 98 is closed' err || die "message: $(cat err)"
+	# fd 3 open on a regular file: reused, not a jobserver.
+	MAKEFLAGS=" -j4 --jobserver-auth=3,3" "$JP" true 3<Makefile 2>err
+	expect "status, reused fd" "$?" 0
+	grep -q 'is not a pipe' err || die "message: $(cat err)"
+	# make itself then runs at -j1 with its own warning.
+	MAKEFLAGS=" -j4 --jobserver-auth=98,99" "$JP" make -s >out 2>err
+	expect "make's status" "$?" 0
+	grep -q 'ran with' out || die "make did not run"
+}
+
+t_garbage_makeflags_warn_and_run() {
+	for mf in "--jobserver-auth=" "--jobserver-auth=x,y" "--jobserver-fds=3" \
+		"-j --jobserver-auth=3,-1" "--jobserver-auth=fifo:"; do
+		MAKEFLAGS="$mf" "$JP" sh -c 'echo "$MAKEFLAGS"' >out 2>err
+		expect "status for '$mf'" "$?" 0
+		expect "child's MAKEFLAGS" "$(cat out)" "$mf"
+		expect "lines on stderr" "$(wc -l <err | tr -d ' ')" 1
+		grep -q "^jobproxy: malformed" err || die "message: $(cat err)"
+	done
+	# Negative fds: make 4.4's "no jobserver here", no message at all.
+	MAKEFLAGS="-j4 --jobserver-auth=3,4 --jobserver-auth=-2,-2" "$JP" true 2>err
+	expect "stderr for -2,-2" "$(cat err)" ""
+}
+
+t_fd_exhaustion_warn_and_run() {
+	# Room for stdio and the pool's two fds, not for our pipes.
+	$POOL -j3 --report r -- sh -c "ulimit -n 6; exec \"$JP\" sh -c 'echo ran'" >out 2>err
+	expect "status" "$?" 0
+	expect "child ran" "$(cat out)" "ran"
+	grep -q 'Too many open files' err || die "message: $(cat err)"
+	expect "one warning line" "$(grep -c jobproxy err)" 1
+	expect "root pool" "$(field end r)" 2
+}
+
+t_parent_fds_not_inherited() {
+	$POOL -j3 -- sh -c 'echo "$MAKEFLAGS" >orig; ls -l /proc/$$/fd/ >direct
+		exec "$JP" sh -c "ls -l /proc/\$\$/fd/ >proxied"'
+	# The pool's two pipe ends are replaced by the child's own two.
+	expect "pipes the child holds" "$(grep -c pipe: proxied)" \
+		"$(grep -c pipe: direct)"
+	for fd in $(sed 's/.*=\([0-9]*\),\([0-9]*\).*/\1 \2/' orig); do
+		grep -q " $fd -> pipe" proxied &&
+			die "the pool's fd $fd reached the child"
+	done
+	echo "  the pool's fds $(cat orig) did not reach the child"
+}
+
+t_signal_to_jobproxy_reaches_child() {
+	for s in TERM HUP INT QUIT USR1 USR2; do
+		cat >child.sh <<EOF
+trap 'echo got $s; exit 7' $s
+echo ready >ready
+while :; do sleep 0.05; done
+EOF
+		rm -f ready
+		# A shell starts background jobs with SIGINT and SIGQUIT
+		# ignored; reset them as an interactive shell would.
+		env --default-signal "$JP" -- sh child.sh >out 2>&1 &
+		pid=$!
+		while [ ! -e ready ]; do sleep 0.01; done
+		kill -$s $pid
+		wait $pid
+		expect "SIG$s: child's status" "$?" 7
+		expect "SIG$s: child got it once" "$(cat out)" "got $s"
+	done
+}
+
+run_one "$1"

@@ -1,0 +1,416 @@
+/*
+ * Unit tests for tokens.c, the token ledger.
+ *
+ * The one property that matters: what we write back to the parent (child
+ * returns passed on + hand back at exit + parked tokens withdrawn) never
+ * exceeds what we read from it, and equals it once everything is handed
+ * back.  A randomized test drives 1M events through a model of the child's
+ * real holdings and checks that after every event.
+ *
+ * cc -std=c99 -Wall -Wextra -Werror -fsanitize=address,undefined -I. \
+ *    -o tests/test_tokens tests/test_tokens.c tokens.c -lcmocka
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <string.h>
+
+#include "tokens.h"
+
+static void assert_ledger(const struct tokens *t, unsigned long taken,
+			  unsigned long relayed, unsigned long returned,
+			  unsigned long refused, unsigned long handed_back,
+			  unsigned long peak)
+{
+	assert_int_equal(t->taken, taken);
+	assert_int_equal(t->relayed, relayed);
+	assert_int_equal(t->returned, returned);
+	assert_int_equal(t->refused, refused);
+	assert_int_equal(t->handed_back, handed_back);
+	assert_int_equal(t->peak, peak);
+}
+
+static void normal_flow(void **state)
+{
+	struct tokens t;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	/* three tokens read from the parent, the child reads all three */
+	tok_took(&t);
+	tok_took(&t);
+	tok_took(&t);
+	assert_ledger(&t, 3, 3, 0, 0, 0, 3);
+	/* it gives each back: each goes on to the parent */
+	assert_int_equal(tok_child_returned(&t, 0), 1);
+	assert_ledger(&t, 2, 3, 1, 0, 0, 3);
+	assert_int_equal(tok_child_returned(&t, 0), 1);
+	assert_int_equal(tok_child_returned(&t, 0), 1);
+	assert_ledger(&t, 0, 3, 3, 0, 0, 3);
+	/* it exits holding none: nothing to hand back */
+	assert_int_equal(tok_hand_back(&t), 0);
+	assert_ledger(&t, 0, 3, 3, 0, 0, 3);
+}
+
+static void over_return_refused(void **state)
+{
+	struct tokens t;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	/* nothing taken: a child write is an over-return (its implicit slot) */
+	assert_int_equal(tok_child_returned(&t, 0), 0);
+	assert_ledger(&t, 0, 0, 0, 1, 0, 0);
+
+	/* cargo: takes one, returns it, then returns its implicit one too */
+	tok_took(&t);
+	assert_int_equal(tok_child_returned(&t, 0), 1);
+	assert_int_equal(tok_child_returned(&t, 0), 0);
+	assert_ledger(&t, 0, 1, 1, 2, 0, 1);
+
+	/* a burst of over-returns (ninja#2450): all swallowed, no wrap */
+	{
+		int i;
+
+		for (i = 0; i < 1000; i++)
+			assert_int_equal(tok_child_returned(&t, 0), 0);
+	}
+	assert_ledger(&t, 0, 1, 1, 1002, 0, 1);
+	assert_int_equal(tok_hand_back(&t), 0);
+
+	/* order does not matter: implicit first, real one second */
+	memset(&t, 0, sizeof t);
+	tok_took(&t);
+	assert_int_equal(tok_child_returned(&t, 0), 1);	/* "implicit" */
+	assert_int_equal(tok_child_returned(&t, 0), 0);	/* the real one */
+	assert_ledger(&t, 0, 1, 1, 1, 0, 1);
+}
+
+static void return_while_parked(void **state)
+{
+	struct tokens t;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	/* two taken, both parked in the child's pipe, child read none */
+	tok_took(&t);
+	tok_took(&t);
+	/* the child holds 2 - 2 = 0 of ours: its write is an over-return */
+	assert_int_equal(tok_child_returned(&t, 2), 0);
+	assert_ledger(&t, 2, 2, 0, 1, 0, 2);
+	/* it read one (one left parked): it may return exactly one */
+	assert_int_equal(tok_child_returned(&t, 1), 1);
+	assert_ledger(&t, 1, 2, 1, 1, 0, 2);
+	assert_int_equal(tok_child_returned(&t, 1), 0);
+	assert_ledger(&t, 1, 2, 1, 2, 0, 2);
+	/* the parked one is withdrawn: we read it back ourselves */
+	tok_withdrew(&t);
+	assert_ledger(&t, 0, 2, 1, 2, 0, 2);
+	assert_int_equal(tok_hand_back(&t), 0);
+
+	/* in_pipe beyond TAKEN (a fifo child's over-returns sit there):
+	 * clamp, never wrap */
+	memset(&t, 0, sizeof t);
+	tok_took(&t);
+	tok_took(&t);
+	assert_int_equal(tok_child_returned(&t, 3), 0);
+	assert_int_equal(tok_child_returned(&t, ULONG_MAX), 0);
+	assert_ledger(&t, 2, 2, 0, 2, 0, 2);
+	assert_int_equal(tok_hand_back(&t), 2);
+}
+
+static void withdraw(void **state)
+{
+	struct tokens t;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	tok_took(&t);
+	tok_took(&t);
+	assert_int_equal(tok_withdrew(&t), 1);
+	assert_ledger(&t, 1, 2, 0, 0, 0, 2);
+	assert_int_equal(tok_withdrew(&t), 1);
+	assert_ledger(&t, 0, 2, 0, 0, 0, 2);
+	/* nothing taken: not ours to pass on, and no wrap */
+	assert_int_equal(tok_withdrew(&t), 0);
+	assert_ledger(&t, 0, 2, 0, 1, 0, 2);
+	assert_int_equal(tok_hand_back(&t), 0);
+}
+
+static void peak_tracking(void **state)
+{
+	struct tokens t;
+	int i;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	assert_int_equal(t.peak, 0);
+	tok_took(&t);
+	tok_took(&t);
+	tok_took(&t);
+	assert_int_equal(t.peak, 3);
+	assert_int_equal(tok_child_returned(&t, 0), 1);
+	assert_int_equal(tok_child_returned(&t, 0), 1);
+	assert_int_equal(t.peak, 3);	/* not lowered by returns */
+	tok_took(&t);
+	assert_int_equal(t.taken, 2);
+	assert_int_equal(t.peak, 3);	/* not raised below the old peak */
+	tok_took(&t);
+	tok_took(&t);
+	assert_int_equal(t.peak, 4);
+	tok_withdrew(&t);
+	assert_int_equal(t.peak, 4);
+	assert_int_equal(tok_hand_back(&t), 3);
+	assert_int_equal(t.peak, 4);	/* survives hand back */
+	for (i = 0; i < 10; i++)
+		tok_took(&t);
+	assert_int_equal(t.peak, 10);
+	assert_int_equal(t.relayed, 16);
+}
+
+static void hand_back(void **state)
+{
+	struct tokens t;
+	int i;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	for (i = 0; i < 5; i++)
+		tok_took(&t);
+	assert_int_equal(tok_child_returned(&t, 0), 1);
+	/* hand back equals TAKEN and resets it */
+	assert_int_equal(tok_hand_back(&t), 4);
+	assert_ledger(&t, 0, 5, 1, 0, 4, 5);
+	/* twice: nothing more */
+	assert_int_equal(tok_hand_back(&t), 0);
+	assert_ledger(&t, 0, 5, 1, 0, 4, 5);
+	/* handed_back accumulates over children */
+	tok_took(&t);
+	tok_took(&t);
+	assert_int_equal(tok_hand_back(&t), 2);
+	assert_ledger(&t, 0, 7, 1, 0, 6, 5);
+	/* a child that over-returned still gets only what is left */
+	tok_took(&t);
+	tok_took(&t);
+	assert_int_equal(tok_child_returned(&t, 0), 1);
+	assert_int_equal(tok_child_returned(&t, 0), 1);
+	assert_int_equal(tok_child_returned(&t, 0), 0);
+	assert_int_equal(tok_hand_back(&t), 0);
+	assert_ledger(&t, 0, 9, 3, 1, 6, 5);
+	/* parked tokens count: they are handed back too */
+	tok_took(&t);
+	tok_took(&t);
+	tok_took(&t);
+	assert_int_equal(tok_hand_back(&t), 3);
+	/* out of all this: written back == read */
+	assert_int_equal(t.returned + t.handed_back, t.relayed);
+}
+
+/* ------------------------------------------------------------------ */
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	/* splitmix64 */
+	uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+#define NEVENTS 1000000L
+
+/*
+ * The model: tokens we read from the parent are parked in the child's token
+ * pipe (IN_PIPE); the child reads them (HOLDS: our tokens it really holds),
+ * writes tokens to its return pipe (a real return when HOLDS > 0, else an
+ * over-return of its implicit slot), we may withdraw parked tokens, and the
+ * child may exit (hand back).  The ledger sees only what the proxy sees.
+ */
+static void randomized(void **state)
+{
+	struct tokens t;
+	unsigned long in_pipe = 0, holds = 0;
+	unsigned long total_taken = 0, written = 0, withdrawn = 0;
+	unsigned long peak = 0, over = 0, exits = 0, passed = 0;
+	unsigned long max_taken = 0;
+	long i;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	rng_state = 0x746f6b656e73ull;	/* "tokens" */
+	for (i = 0; i < NEVENTS; i++) {
+		unsigned r = (unsigned)(rng() % 100);
+		/* bias the pool size so it both grows and drains */
+		unsigned grow = (i / 50000) % 2 ? 40 : 22;
+
+		if (r < grow) {
+			/* the parent gave us a token: park it */
+			tok_took(&t);
+			total_taken++;
+			in_pipe++;
+		} else if (r < 45) {
+			/* the child read a parked token */
+			if (in_pipe) {
+				in_pipe--;
+				holds++;
+			}
+		} else if (r < 80) {
+			/* the child wrote a token back */
+			int fwd = tok_child_returned(&t, in_pipe);
+
+			if (holds) {
+				holds--;
+				assert_int_equal(fwd, 1);
+			} else {
+				over++;
+				assert_int_equal(fwd, 0);
+			}
+			written += (unsigned long)fwd;
+			passed += (unsigned long)fwd;
+		} else if (r < 90) {
+			/* we withdrew a parked token and gave it back */
+			if (in_pipe) {
+				unsigned long before = t.taken;
+
+				in_pipe--;
+				tok_withdrew(&t);
+				assert_int_equal(before - t.taken, 1);
+				written++;
+				withdrawn++;
+			}
+		} else if (r < 91) {
+			/* the child exited: hand back all it held or
+			 * never read */
+			unsigned long n = tok_hand_back(&t);
+
+			assert_int_equal(n, in_pipe + holds);
+			written += n;
+			in_pipe = holds = 0;
+			exits++;
+		}
+		/* else: nothing happened (a spurious wakeup) */
+
+		if (t.taken > peak)
+			peak = t.taken;
+		if (t.taken > max_taken)
+			max_taken = t.taken;
+
+		/* the invariant, after every event */
+		assert_true(written <= total_taken);
+		assert_int_equal(total_taken - written, t.taken);
+		/* the ledger knows exactly what the child holds */
+		assert_int_equal(t.taken, in_pipe + holds);
+		/* statistics are consistent */
+		assert_int_equal(t.relayed, total_taken);
+		assert_int_equal(t.returned, passed);
+		assert_int_equal(t.refused, over);
+		assert_int_equal(t.peak, peak);
+		assert_int_equal(t.returned + t.handed_back + withdrawn,
+				 written);
+	}
+	/* the end: the child is gone, everything goes back */
+	written += tok_hand_back(&t);
+	assert_int_equal(written, total_taken);
+	assert_int_equal(t.taken, 0);
+	assert_int_equal(t.returned + t.handed_back + withdrawn, t.relayed);
+
+	/* the sequence exercised every path */
+	assert_true(total_taken > 100000);
+	assert_true(over > 1000);
+	assert_true(withdrawn > 1000);
+	assert_true(exits > 1000);
+	assert_true(max_taken > 20);
+	print_message("randomized: %ld events: taken %lu passed %lu "
+		      "refused %lu withdrawn %lu handed back %lu (%lu exits) "
+		      "peak %lu\n", NEVENTS, total_taken, t.returned,
+		      t.refused, withdrawn, t.handed_back, exits, t.peak);
+}
+
+/*
+ * Adversarial caller: arbitrary in_pipe values (also beyond TAKEN, as with
+ * a fifo child whose over-returns sit in the pipe), withdrawals with nothing
+ * taken, hand backs at any time.  The proxy writes to the parent only what
+ * the ledger lets go: a passed-on return, a withdrawal that lowered TAKEN,
+ * a hand back.  That must never exceed what was read.
+ */
+static void randomized_adversarial(void **state)
+{
+	struct tokens t;
+	unsigned long total_taken = 0, written = 0;
+	long i;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	rng_state = 0xadd5eedull;
+	for (i = 0; i < NEVENTS; i++) {
+		uint64_t x = rng();
+		unsigned r = (unsigned)(x % 100);
+
+		if (r < 35) {
+			tok_took(&t);
+			total_taken++;
+		} else if (r < 80) {
+			unsigned long in_pipe;
+			unsigned long before = t.taken;
+			int fwd;
+
+			switch ((x >> 8) % 4) {
+			case 0:
+				in_pipe = 0;
+				break;
+			case 1:
+				in_pipe = t.taken ? (x >> 16) % t.taken : 0;
+				break;
+			case 2:
+				in_pipe = t.taken + (x >> 16) % 3;
+				break;
+			default:
+				in_pipe = (unsigned long)(x >> 16);
+				break;
+			}
+			fwd = tok_child_returned(&t, in_pipe);
+			assert_true(fwd == 0 || fwd == 1);
+			assert_int_equal(fwd, in_pipe < before);
+			assert_int_equal(before - t.taken, (unsigned long)fwd);
+			written += (unsigned long)fwd;
+		} else if (r < 95) {
+			unsigned long before = t.taken;
+
+			int ours = tok_withdrew(&t);
+
+			assert_int_equal(before - t.taken, (unsigned long)ours);
+			written += (unsigned long)ours;
+		} else {
+			written += tok_hand_back(&t);
+			assert_int_equal(t.taken, 0);
+		}
+		assert_true(written <= total_taken);
+		assert_int_equal(total_taken - written, t.taken);
+		assert_true(t.peak >= t.taken);
+	}
+	written += tok_hand_back(&t);
+	assert_int_equal(written, total_taken);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(normal_flow),
+		cmocka_unit_test(over_return_refused),
+		cmocka_unit_test(return_while_parked),
+		cmocka_unit_test(withdraw),
+		cmocka_unit_test(peak_tracking),
+		cmocka_unit_test(hand_back),
+		cmocka_unit_test(randomized),
+		cmocka_unit_test(randomized_adversarial),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
