@@ -13,7 +13,7 @@ CC = cc
 CFLAGS = -O2 -g
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wpointer-arith -Wcast-qual -Wwrite-strings
-STD = -std=c99 -D_POSIX_C_SOURCE=200809L
+STD = -std=c99 -D_XOPEN_SOURCE=700
 SANITIZE = 0
 WERROR = 0
 SAN_1 = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -33,7 +33,7 @@ all: jobproxy
 jobproxy: $(OBJS)
 	$(CC) $(XLDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
-$(OBJS): $(HDRS)
+$(OBJS): $(HDRS) Makefile
 
 .SUFFIXES: .c .o
 .c.o:

@@ -24,12 +24,14 @@
 #include "jobserver.h"
 #include "msg.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -176,6 +178,7 @@ int js_make_child(struct child_js *c)
 	int t[2], r[2];
 
 	c->tok_peek = -1;
+	c->fifo = NULL;
 	if (cloexec_pipe(t) < 0)
 		return -1;
 	if (cloexec_pipe(r) < 0) {
@@ -195,6 +198,85 @@ int js_make_child(struct child_js *c)
 	c->oneslot = one_slot(c->tok_w);
 	c->tok_peek = reopen(c->tok_r, O_RDONLY);
 	return 0;
+}
+
+/*
+ * A jobproxy killed by SIGKILL cannot remove its fifo.  Its directory is
+ * named after its pid, so the next one to make a fifo removes what dead
+ * pids of the same user left behind: nothing piles up in TMPDIR.
+ */
+static void sweep_leftovers(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	char path[2 * PATH_MAX];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct stat st;
+		char *end;
+		long pid;
+
+		if (strncmp(e->d_name, "jobproxy-", 9))
+			continue;
+		pid = strtol(e->d_name + 9, &end, 10);
+		if (pid <= 0 || *end != '.' ||
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
+		if (lstat(path, &st) || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		snprintf(path, sizeof path, "%s/%s/fifo", tmp, e->d_name);
+		unlink(path);
+		snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
+		rmdir(path);
+	}
+	closedir(d);
+}
+
+int js_make_child_fifo(struct child_js *c)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[PATH_MAX], path[PATH_MAX + 8];
+	int e;
+
+	c->tok_r = c->ret_r = c->ret_w = c->tok_peek = c->tok_w = -1;
+	c->fifo = NULL;
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	sweep_leftovers(tmp);
+	if (snprintf(dir, sizeof dir, "%s/jobproxy-%ld.XXXXXX", tmp,
+		     (long)getpid()) >= (int)sizeof dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (!mkdtemp(dir))	/* mode 0700 */
+		return -1;
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	if (mkfifo(path, 0600) < 0)
+		goto fail;
+	c->fifo = strdup(path);
+	/* Reader first: a non-blocking O_WRONLY open needs one. */
+	c->tok_peek = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (c->tok_peek >= 0)
+		c->tok_w = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (!c->fifo || c->tok_w < 0)
+		goto fail;
+	c->oneslot = one_slot(c->tok_w);
+	return 0;
+fail:
+	e = errno;
+	if (c->tok_peek >= 0)
+		close(c->tok_peek);
+	c->tok_peek = -1;
+	free(c->fifo);
+	c->fifo = NULL;
+	unlink(path);
+	rmdir(dir);
+	errno = e;
+	return -1;
 }
 
 static void close_fd(int *fd)
@@ -217,6 +299,15 @@ void js_close_child(struct child_js *c)
 	close_fd(&c->ret_r);
 	close_fd(&c->ret_w);
 	close_fd(&c->tok_peek);
+	if (c->fifo) {
+		char *slash = strrchr(c->fifo, '/');
+
+		unlink(c->fifo);
+		*slash = '\0';
+		rmdir(c->fifo);
+		free(c->fifo);
+		c->fifo = NULL;
+	}
 }
 
 static void on_alarm(int signo)

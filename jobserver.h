@@ -18,6 +18,7 @@ struct child_js {
 	int ret_r, ret_w;	/* returns from the child: it writes ret_w */
 	int tok_peek;		/* our non-blocking reader of the token pipe */
 	int oneslot;		/* tok_w polls writable only once emptied */
+	char *fifo;		/* fifo style: the path; NULL for pipes */
 };
 
 /*
@@ -30,7 +31,15 @@ int js_open_parent(const struct js_auth *a, struct parent_js *p);
 /* Create the child's pipes; -1 with errno (EMFILE...). */
 int js_make_child(struct child_js *c);
 
+/*
+ * Fifo style: a fifo in a fresh 0700 directory under TMPDIR (or /tmp),
+ * which the child opens by name for both directions.  tok_w and tok_peek
+ * are ours; tok_r, ret_r, ret_w stay -1.  -1 with errno, nothing left.
+ */
+int js_make_child_fifo(struct child_js *c);
+
 void js_close_parent(struct parent_js *p);
+/* Close our ends; in fifo style also remove the fifo and its directory. */
 void js_close_child(struct child_js *c);
 
 /*

@@ -15,6 +15,7 @@
 #include "makeflags.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char AUTH[] = "--jobserver-auth=";
@@ -221,6 +222,83 @@ int mf_unescape(const char *s, size_t len, char *buf, size_t bufsz)
 		return 0;
 	buf[n] = '\0';
 	return 1;
+}
+
+/* Where the "--" tail starts in S (its blank included), or S's end. */
+static const char *tail_start(const char *s)
+{
+	const char *p = s;
+
+	for (;;) {
+		const char *b = p;
+		size_t len;
+
+		while (is_blank(*p))
+			p++;
+		if (!*p)
+			return p;
+		len = word_len(p);
+		if (len == 2 && p[0] == '-' && p[1] == '-')
+			return b;
+		p += len;
+	}
+}
+
+size_t mf_add_auth(const char *flags, int jobs, const char *auth,
+		   char *out, size_t outsz)
+{
+	const char *s = flags ? flags : "";
+	const char *t = tail_start(s);
+	struct sink k = { out, outsz, 0 };
+	char j[32];
+	int n = snprintf(j, sizeof j, " -j%d --jobserver-auth=", jobs);
+
+	put(&k, s, (size_t)(t - s));
+	put(&k, j, n > 0 ? (size_t)n : 0);
+	put(&k, auth, strlen(auth));
+	put(&k, t, strlen(t));
+	if (outsz)
+		out[k.len < outsz ? k.len : outsz - 1] = '\0';
+	return k.len;
+}
+
+int mf_has_var(const char *flags, const char *name)
+{
+	const char *s = tail_start(flags ? flags : "");
+	size_t nl = strlen(name);
+
+	while (*s) {
+		size_t len;
+
+		while (is_blank(*s))
+			s++;
+		len = word_len(s);
+		if (len > nl && memcmp(s, name, nl) == 0 &&
+		    (s[nl] == '=' || (s[nl] == ':' && s[nl + 1] == '=')))
+			return 1;
+		s += len;
+	}
+	return 0;
+}
+
+int mf_argv_sets_jobs(char *const *argv)
+{
+	for (; *argv; argv++) {
+		const char *a = *argv;
+
+		if (!strcmp(a, "--"))
+			break;
+		if (!strncmp(a, "--jobs", 6))
+			return 1;
+		/* A cluster of short options: "-j8", "-kj", "-sj4", but not
+		 * "-Cj" (the directory "j"): the first letter that takes an
+		 * argument must be the j. */
+		if (a[0] == '-' && a[1] != '-' && strchr(a, 'j') &&
+		    strcspn(a + 1, "CfIjoW") ==
+			    (size_t)(strchr(a, 'j') - a - 1))
+			return 1;
+	}
+	return 0;
 }
 
 int mf_dry_run(const char *flags)

@@ -47,7 +47,24 @@ size_t mf_rewrite(const char *flags, const char *auth, const char *fds,
 /* Undo make's backslash escapes of a fifo path into BUF; 0 if too long. */
 int mf_unescape(const char *s, size_t len, char *buf, size_t bufsz);
 
+/*
+ * For a root pool: FLAGS (may be NULL) with "-jN --jobserver-auth=AUTH"
+ * added among its options, before any "--" variable tail, so the flags
+ * word stays first.  Same return and truncation rules as mf_rewrite.
+ */
+size_t mf_add_auth(const char *flags, int jobs, const char *auth,
+		   char *out, size_t outsz);
+
 /* Does FLAGS ask for a dry run ('n' in the leading single-letter word)? */
 int mf_dry_run(const char *flags);
+
+/* Does the "--" tail of FLAGS assign variable NAME (e.g. "MAKE")? */
+int mf_has_var(const char *flags, const char *name);
+
+/*
+ * Does ARGV (a make command line, argv[0] excluded) give -j/--jobs?  Such
+ * a sub-make leaves the jobserver for a pool of its own.
+ */
+int mf_argv_sets_jobs(char *const *argv);
 
 #endif

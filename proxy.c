@@ -3,15 +3,17 @@
  * from the parent jobserver, and give back whatever the command still held
  * when it ended, however it ended.
  *
- * Design.  The child gets two fresh pipes: it reads tokens from one and
- * writes returns to the other (GNU make accepts R and W from different
- * pipes).  We keep at most one token parked in the child's token pipe; the
- * pipe is cut to one slot, so poll() tells us when the child took it and
- * we fetch the next one from the parent.  A return goes straight back to
- * the parent.  Every token read from the parent is counted in a ledger
- * (tokens.c) until it is written back, so when the child exits we know
- * exactly how many to give back, and a child that writes more than it took
- * can never grow the parent's pool.
+ * Design.  The child gets a jobserver of its own: two fresh pipes (it reads
+ * tokens from one, writes returns to the other; GNU make accepts R and W
+ * from different pipes) or, in fifo style, one fifo for both.  We keep at
+ * most one token parked where the child reads; that pipe is cut to one
+ * slot, so poll() tells us when the child took it and we fetch the next one
+ * from the parent.  A return goes straight back to the parent.  Every token
+ * read from the parent is counted in a ledger (tokens.c) until it is
+ * written back, so when the child exits we know exactly how many to give
+ * back, and a child that writes more than it took can never grow the
+ * parent's pool.  With -j N and no jobserver around, the "parent" is a
+ * pool of our own: a counter of free tokens.
  *
  * Whatever goes wrong on our side (no jobserver, closed fds, a malformed
  * MAKEFLAGS, no fds left, no fork) ends in running the command as if
@@ -26,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,29 +36,44 @@
 #include <unistd.h>
 
 #ifndef JOBPROXY_VERSION
-#define JOBPROXY_VERSION "0.1"
+#define JOBPROXY_VERSION "0.2"
 #endif
 
 /* Where clients look for the auth, in the order they look (jobserver-rs). */
 static const char *const VARS[] = { "CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS" };
 #define NVARS 3
 
+/* A fifo child's returns land where its tokens wait: look this often while
+ * it holds tokens (never while it is idle). */
+#define FIFO_TICK_MS 20
+
+enum style { STYLE_AUTO, STYLE_PIPE, STYLE_FIFO };
+
 /* The whole state of one jobproxy. */
 struct proxy {
-	char **argv;		/* the command */
-	int stats;		/* --stats */
+	/* options */
+	char **argv;		/* the command, as given */
+	char **cargv;		/* the command as run (MAKE= inserted) */
+	int verbose, stats, insert;
+	int jobs;		/* -j N: root pool size; 0 auto; -1 not given */
+	enum style style;
 
+	/* environment */
 	const char *var;	/* the variable the parent's auth came from */
 	struct js_auth auth;
 	const char *env[2 * NVARS + 1]; /* rewritten: NAME, VALUE pairs */
 
+	/* jobservers */
+	int root;		/* we are the pool: PARENT is a counter */
+	unsigned long pool_free; /* root: free tokens in our own pool */
 	struct parent_js parent;
 	struct child_js child;
 	struct tokens tok;
-	unsigned long parked;	/* our tokens unread in the child's pipe */
+	unsigned long parked;	/* tokens unread where the child reads */
 	int parent_ok;		/* the parent jobserver still answers */
 	int ret_open;		/* someone may still write a return */
 
+	/* the child */
 	int sigfd;
 	pid_t pid;
 	int status, exited;
@@ -63,26 +81,70 @@ struct proxy {
 
 static void usage(FILE *f)
 {
-	fputs("usage: jobproxy [-v] [--stats] [--] COMMAND [ARG...]\n"
+	fputs("usage: jobproxy [-v] [--stats] [-j N] [--style=pipe|fifo]"
+	      " [--no-insert]\n"
+	      "                [--] COMMAND [ARG...]\n"
 	      "Run COMMAND on a private jobserver fed from the one in\n"
 	      "CARGO_MAKEFLAGS, MAKEFLAGS or MFLAGS, and give back to it every\n"
 	      "token COMMAND still held when it ended, however it ended.\n"
 	      "\n"
-	      "  -v, --verbose  say on stderr what was found and done\n"
-	      "      --stats    print a summary line of the token traffic at exit\n"
-	      "  -h, --help     print this help and exit\n"
-	      "  -V, --version  print the version and exit\n"
+	      "  -j N, --jobs=N    with no jobserver around, be the root pool of N\n"
+	      "                    slots (0: NIX_BUILD_CORES, else the CPU count)\n"
+	      "  --style=STYLE     the child's jobserver: pipe or fifo (default:\n"
+	      "                    the parent's style; pipe for a root pool,\n"
+	      "                    fifo if COMMAND is ninja; or JOBPROXY_STYLE)\n"
+	      "  --no-insert       do not put sub-makes behind jobproxy too\n"
+	      "  -v, --verbose     say on stderr what was found and done\n"
+	      "  --stats           print a summary line of the token traffic at exit\n"
+	      "  -h, --help        print this help and exit\n"
+	      "  -V, --version     print the version and exit\n"
 	      "\n"
 	      "Exit status: COMMAND's own; if a signal killed COMMAND, jobproxy\n"
 	      "dies by the same signal; 127 COMMAND not found, 126 not\n"
 	      "executable, 125 bad usage of jobproxy.\n", f);
 }
 
+static int number(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end || errno || v > 4096)
+		return 0;
+	*out = (int)v;
+	return 1;
+}
+
+static enum style parse_style(const char *s, const char *from)
+{
+	if (!strcmp(s, "pipe"))
+		return STYLE_PIPE;
+	if (!strcmp(s, "fifo"))
+		return STYLE_FIFO;
+	jp_warn("unknown style '%s' in %s (pipe or fifo)", s, from);
+	exit(125);
+}
+
+static void bad_usage(const char *what, const char *arg)
+{
+	jp_warn("%s %s (see jobproxy --help)", what, arg);
+	exit(125);
+}
+
 /* Options: stop at the first word that is not ours, like env(1). */
 static void options(struct proxy *P, int argc, char **argv)
 {
+	const char *env = getenv("JOBPROXY_STYLE");
 	int i;
 
+	P->jobs = -1;
+	P->insert = 1;
+	if (env && *env)
+		P->style = parse_style(env, "JOBPROXY_STYLE");
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 
@@ -90,9 +152,22 @@ static void options(struct proxy *P, int argc, char **argv)
 			i++;
 			break;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			P->verbose = 1;
 			jp_set_verbose(1);
 		} else if (!strcmp(a, "--stats")) {
 			P->stats = 1;
+		} else if (!strcmp(a, "--no-insert")) {
+			P->insert = 0;
+		} else if (!strncmp(a, "--style=", 8)) {
+			P->style = parse_style(a + 8, "--style");
+		} else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
+			/* "-j" alone means auto; "-j 4" takes the number. */
+			P->jobs = 0;
+			if (i + 1 < argc && number(argv[i + 1], &P->jobs))
+				i++;
+		} else if (!strncmp(a, "-j", 2) || !strncmp(a, "--jobs=", 7)) {
+			if (!number(a + (a[1] == 'j' ? 2 : 7), &P->jobs))
+				bad_usage("bad job count in", a);
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			exit(0);
@@ -100,18 +175,17 @@ static void options(struct proxy *P, int argc, char **argv)
 			puts("jobproxy " JOBPROXY_VERSION);
 			exit(0);
 		} else {
-			jp_warn("unknown option %s (see jobproxy --help)", a);
-			exit(125);
+			bad_usage("unknown option", a);
 		}
 	}
 	if (i >= argc) {
 		usage(stderr);
 		exit(125);
 	}
-	P->argv = argv + i;
+	P->argv = P->cargv = argv + i;
 }
 
-/* Environment: find the parent's auth; 0 when there is nothing to proxy. */
+/* Environment: find the parent's auth; 0 when there is none to use. */
 static int find_parent(struct proxy *P)
 {
 	int i;
@@ -128,8 +202,7 @@ static int find_parent(struct proxy *P)
 	}
 	switch (P->auth.kind) {
 	case JS_NONE:
-		jp_verbose("no jobserver in the environment: running %s"
-			   " directly", P->argv[0]);
+		jp_verbose("no jobserver in the environment");
 		return 0;
 	case JS_BAD:
 		jp_warn("malformed %.*s in %s (%s): running without jobproxy",
@@ -148,27 +221,143 @@ static int find_parent(struct proxy *P)
 	return 0;
 }
 
+static const char *base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static int is_make(const char *cmd)
+{
+	const char *b = base(cmd);
+
+	return !strcmp(b, "make") || !strcmp(b, "gmake") ||
+	       !strcmp(b, "gnumake") || !strncmp(b, "make-", 5);
+}
+
+/* Our own path, for sub-makes to run us by. */
+static char *self_path(const char *argv0)
+{
+	char buf[PATH_MAX];
+	char *r = realpath("/proc/self/exe", buf);
+
+	if (!r && strchr(argv0, '/'))
+		r = realpath(argv0, buf);
+	return strdup(r ? r : "jobproxy");	/* last resort: PATH */
+}
+
+/*
+ * Insertion: a make given MAKE=... on its command line passes it to every
+ * sub-make through MAKEFLAGS, and treats every recipe line that names
+ * $(MAKE) as recursive.  So "MAKE=jobproxy make" once at the top puts
+ * jobproxy in front of every $(MAKE) at every depth, with no Makefile
+ * edit.  A MAKE= the user gave is wrapped, not replaced.
+ */
+static void insert_make(struct proxy *P, const char *argv0)
+{
+	char **v;
+	const char *inner = P->argv[0];
+	char *self, *val;
+	size_t n, i, len;
+	int at = -1;
+
+	if (!P->insert || !is_make(P->argv[0]) ||
+	    mf_has_var(getenv("MAKEFLAGS"), "MAKE"))
+		return;
+	for (n = 0; P->argv[n]; n++)
+		if (!strncmp(P->argv[n], "MAKE=", 5)) {
+			at = (int)n;
+			inner = P->argv[n] + 5;
+		}
+	self = self_path(argv0);
+	len = strlen(self) + strlen(inner) + 64;
+	val = malloc(len);
+	v = calloc(n + 2, sizeof *v);
+	if (!self || !val || !v) {
+		jp_warn("cannot insert jobproxy into sub-makes:");
+		free(self);
+		free(val);
+		free(v);
+		return;
+	}
+	snprintf(val, len, "MAKE=%s%s%s%s %s", self,
+		 P->verbose ? " -v" : "", P->stats ? " --stats" : "",
+		 P->style == STYLE_FIFO ? " --style=fifo" :
+		 P->style == STYLE_PIPE ? " --style=pipe" : "", inner);
+	free(self);
+	v[0] = P->argv[0];
+	for (i = 1, n = 1; P->argv[i]; i++)
+		if ((int)i != at)
+			v[n++] = P->argv[i];
+	v[n++] = val;
+	v[n] = NULL;
+	P->cargv = v;
+	jp_verbose("sub-makes run behind jobproxy: %s", val);
+}
+
+static int jobs_auto(void)
+{
+	const char *cores = getenv("NIX_BUILD_CORES");
+	int n;
+	long cpus;
+
+	if (number(cores, &n) && n > 0)
+		return n;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus > 0 ? (int)cpus : 1;
+}
+
+static enum style child_style(const struct proxy *P)
+{
+	const char *b = base(P->argv[0]);
+
+	if (P->style != STYLE_AUTO)
+		return P->style;
+	if (!P->root)
+		return P->auth.kind == JS_FIFO ? STYLE_FIFO : STYLE_PIPE;
+	/* ninja >= 1.13 reads only the fifo style on POSIX systems. */
+	return !strcmp(b, "ninja") || !strcmp(b, "samu") ? STYLE_FIFO
+							 : STYLE_PIPE;
+}
+
+static char *rewritten(const char *v, const struct proxy *P, const char *auth,
+		       const char *fds)
+{
+	size_t len = P->root ? mf_add_auth(v, P->jobs, auth, NULL, 0)
+			     : mf_rewrite(v, auth, fds, NULL, 0);
+	char *out = malloc(len + 1);
+
+	if (out && P->root)
+		mf_add_auth(v, P->jobs, auth, out, len + 1);
+	else if (out)
+		mf_rewrite(v, auth, fds, out, len + 1);
+	return out;
+}
+
 /* Every variable that named a jobserver names the child's instead. */
 static int rewrite_env(struct proxy *P)
 {
-	char auth[32];
+	char auth[PATH_MAX + 8], fds[32];
 	int i, n = 0;
 
-	snprintf(auth, sizeof auth, "%d,%d", P->child.tok_r, P->child.ret_w);
+	snprintf(fds, sizeof fds, "%d,%d", P->child.tok_r, P->child.ret_w);
+	if (P->child.fifo)
+		snprintf(auth, sizeof auth, "fifo:%s", P->child.fifo);
+	else
+		snprintf(auth, sizeof auth, "%s", fds);
 	for (i = 0; i < NVARS; i++) {
 		const char *v = getenv(VARS[i]);
 		struct js_auth a;
-		size_t len;
 		char *out;
 
 		mf_parse(v, &a);
-		if (a.nauth == 0)
+		/* A root pool is announced in MAKEFLAGS alone. */
+		if (P->root ? strcmp(VARS[i], "MAKEFLAGS") : a.nauth == 0)
 			continue;
-		len = mf_rewrite(v, auth, auth, NULL, 0);
-		out = malloc(len + 1);
+		out = rewritten(v, P, auth, P->child.fifo ? NULL : fds);
 		if (!out)
 			return -1;
-		mf_rewrite(v, auth, auth, out, len + 1);
 		P->env[n++] = VARS[i];
 		P->env[n++] = out;
 		jp_verbose("child %s=%s", VARS[i], out);
@@ -180,25 +369,49 @@ static int rewrite_env(struct proxy *P)
 /* Jobservers: open the parent's, make the child's; 0 on success. */
 static int setup(struct proxy *P)
 {
-	if (js_open_parent(&P->auth, &P->parent) < 0)
+	int fifo;
+
+	if (P->root) {
+		P->pool_free = (unsigned long)(P->jobs - 1);
+		jp_verbose("root pool of %d slots", P->jobs);
+	} else if (js_open_parent(&P->auth, &P->parent) < 0) {
 		return -1;
-	if (js_make_child(&P->child) < 0) {
-		jp_warn("cannot make the child's jobserver pipes:");
+	}
+	fifo = child_style(P) == STYLE_FIFO;
+	if ((fifo ? js_make_child_fifo(&P->child)
+		  : js_make_child(&P->child)) < 0) {
+		jp_warn("cannot make the child's jobserver %s:",
+			fifo ? "fifo" : "pipes");
 		goto fail;
 	}
 	if (rewrite_env(P) < 0) {
 		jp_warn("cannot rewrite the environment:");
 		goto fail;
 	}
-	jp_verbose("child jobserver: pipe %d,%d%s", P->child.tok_r,
-		   P->child.ret_w, P->child.oneslot ? "" : " (polled)");
+	if (fifo)
+		jp_verbose("child jobserver: fifo %s", P->child.fifo);
+	else
+		jp_verbose("child jobserver: pipe %d,%d%s", P->child.tok_r,
+			   P->child.ret_w, P->child.oneslot ? "" : " (polled)");
+	if (is_make(P->argv[0]) && mf_argv_sets_jobs(P->argv + 1))
+		jp_warn("%s -jN on its command line starts a pool of its own"
+			" (\"-jN forced in submake\"), outside jobproxy's",
+			P->argv[0]);
 	P->parent_ok = 1;
-	P->ret_open = 1;
+	P->ret_open = !fifo;
 	return 0;
 fail:
 	js_close_child(&P->child);
 	js_close_parent(&P->parent);
 	return -1;
+}
+
+/* Anything wrong before the child runs: run it as if we were not here. */
+static void run_plain(struct proxy *P)
+{
+	js_close_child(&P->child);
+	js_close_parent(&P->parent);
+	pw_exec(P->argv);
 }
 
 /* Spawn the command; on exec failure exit as the shell would. */
@@ -211,24 +424,27 @@ static void spawn(struct proxy *P)
 	keep[1] = P->child.ret_w;
 	drop[0] = P->auth.rfd;
 	drop[1] = P->auth.wfd;
-	c.argv = P->argv;
+	c.argv = P->cargv;
 	c.keep = keep;
-	c.nkeep = 2;
+	c.nkeep = P->child.fifo ? 0 : 2;
 	c.drop = drop;
-	c.ndrop = P->auth.kind == JS_PIPE ? 2 : 0;
+	c.ndrop = !P->root && P->auth.kind == JS_PIPE ? 2 : 0;
 	c.setenv = P->env;
 	P->pid = pw_spawn(&c, &err);
 	if (P->pid < 0) {
 		jp_warn("cannot fork: running %s without jobproxy:",
 			P->argv[0]);
 		sig_child_reset();
-		pw_exec(P->argv);
+		run_plain(P);
 	}
-	/* Only the child needs its ends; holding them would hide its EOF. */
-	close(P->child.ret_w);
+	/* Only the child needs its ends; holding ret_w would hide its EOF. */
+	if (P->child.ret_w >= 0)
+		close(P->child.ret_w);
 	P->child.ret_w = -1;
-	if (err)
+	if (err) {
+		js_close_child(&P->child);
 		exit(pw_exec_status(err));
+	}
 	jp_verbose("running %s as pid %ld", P->argv[0], (long)P->pid);
 }
 
@@ -237,7 +453,13 @@ static void to_parent(struct proxy *P, unsigned long n)
 {
 	unsigned long put;
 
-	if (n == 0 || P->parent.wfd < 0)
+	if (n == 0)
+		return;
+	if (P->root) {
+		P->pool_free += n;
+		return;
+	}
+	if (P->parent.wfd < 0)
 		return;
 	put = js_put(P->parent.wfd, n);
 	if (put < n) {
@@ -259,7 +481,8 @@ static void on_signals(struct proxy *P)
 		P->exited = 1;
 }
 
-/* The child wrote returns: pass on what it held, swallow the rest. */
+/* Pipe style: the child wrote returns; pass on what it held, swallow the
+ * rest. */
 static void on_returns(struct proxy *P)
 {
 	char buf[256];
@@ -284,41 +507,75 @@ static void on_returns(struct proxy *P)
 	to_parent(P, fwd);
 }
 
-/* The parent has a token for us: park it in the child's pipe. */
-static void on_parent(struct proxy *P)
+/*
+ * Fifo style: returns land in the fifo beside the parked token.  Keep one
+ * there for the child; the rest goes back to the parent, and what exceeds
+ * all we ever gave (an over-return) is swallowed.
+ */
+static void rebalance_fifo(struct proxy *P)
 {
-	int r = js_take(P->parent.rfd, P->parent.guarded);
+	unsigned long in = js_pending(P->child.tok_peek);
 
-	if (r == 0)
-		return;		/* another client won the race */
+	while (in > 1 || in > P->tok.taken) {
+		if (js_take(P->child.tok_peek, 0) != 1)
+			break;	/* the child was faster */
+		in--;
+		to_parent(P, (unsigned long)tok_withdrew(&P->tok));
+	}
+	P->parked = js_pending(P->child.tok_peek);
+}
+
+/* Take a token from the parent (or our own pool): 1 got one, 0 not now. */
+static int from_parent(struct proxy *P)
+{
+	int r;
+
+	if (P->root) {
+		if (P->pool_free == 0)
+			return 0;
+		P->pool_free--;
+		return 1;
+	}
+	r = js_take(P->parent.rfd, P->parent.guarded);
 	if (r < 0) {
 		if (errno)
 			jp_warn("parent jobserver failed, relaying stops:");
 		else
 			jp_warn("parent jobserver closed, relaying stops");
 		P->parent_ok = 0;
+	}
+	return r == 1;	/* 0: another client won the poll-then-read race */
+}
+
+/* Park one token where the child reads it. */
+static void park(struct proxy *P)
+{
+	if (!from_parent(P))
 		return;
-	}
 	tok_took(&P->tok);
-	if (js_put(P->child.tok_w, 1) == 1) {
+	if (js_put(P->child.tok_w, 1) == 1)
 		P->parked++;
-	} else {
+	else
 		to_parent(P, (unsigned long)tok_withdrew(&P->tok));
-	}
 }
 
 /* Loop: relay until the child is gone. */
 static void relay(struct proxy *P)
 {
+	int fifo = P->child.fifo != NULL;
+
 	while (!P->exited) {
 		struct pollfd fds[4];
-		int n = 0, timeout = -1, sig, ret = -1, par = -1, tok = -1;
+		int n = 0, timeout = -1, ret = -1, par = -1, tok = -1;
 
-		fds[sig = n++] = (struct pollfd){ P->sigfd, POLLIN, 0 };
+		/* Our own pool answers at once: no need to wait for it. */
+		if (P->root && P->parked == 0 && P->pool_free)
+			park(P);
+		fds[n++] = (struct pollfd){ P->sigfd, POLLIN, 0 };
 		if (P->ret_open)
 			fds[ret = n++] = (struct pollfd){ P->child.ret_r,
 							  POLLIN, 0 };
-		if (P->parked == 0 && P->parent_ok)
+		if (P->parked == 0 && P->parent_ok && !P->root)
 			fds[par = n++] = (struct pollfd){ P->parent.rfd,
 							  POLLIN, 0 };
 		if (P->parked && P->child.oneslot)
@@ -326,19 +583,26 @@ static void relay(struct proxy *P)
 							  POLLOUT, 0 };
 		else if (P->parked)
 			timeout = 2;	/* no one-slot pipes: look again */
+		if (fifo && P->parked == 0)	/* a return into the empty */
+			fds[tok = n++] = (struct pollfd){ P->child.tok_peek,
+							  POLLIN, 0 };
+		if (fifo && P->tok.taken > P->parked)
+			timeout = FIFO_TICK_MS;
 		if (poll(fds, (nfds_t)n, timeout) < 0) {
 			if (errno != EINTR)
 				jp_fatal(1, "poll:");	/* cannot happen */
 			continue;
 		}
-		if (fds[sig].revents)
+		if (fds[0].revents)
 			on_signals(P);
 		if (ret >= 0 && fds[ret].revents)
 			on_returns(P);
-		if (P->parked && (tok < 0 || fds[tok].revents))
+		if (fifo)
+			rebalance_fifo(P);
+		else if (P->parked && (tok < 0 || fds[tok].revents))
 			P->parked = js_pending(P->child.tok_r);
-		if (par >= 0 && fds[par].revents)
-			on_parent(P);
+		if (par >= 0 && fds[par].revents && P->parked == 0)
+			park(P);
 	}
 }
 
@@ -374,15 +638,28 @@ int main(int argc, char **argv)
 	static struct proxy P;
 
 	options(&P, argc, argv);
-	if (!find_parent(&P) || setup(&P) < 0)
-		pw_exec(P.argv);
+	if (!find_parent(&P)) {
+		/* No jobserver: -j makes us the root; else the top make stays
+		 * its own root pool, and only its sub-makes get jobproxy. */
+		if (P.auth.kind != JS_NONE || P.jobs < 0) {
+			if (P.auth.kind == JS_NONE)
+				insert_make(&P, argv[0]);
+			pw_exec(P.cargv);
+		}
+		P.root = 1;
+		if (P.jobs == 0)
+			P.jobs = jobs_auto();
+	} else if (P.jobs >= 0) {
+		jp_verbose("-j ignored: the parent jobserver sets the pool");
+	}
+	if (setup(&P) < 0)
+		run_plain(&P);
+	insert_make(&P, argv[0]);
 	P.sigfd = sig_init();
 	if (P.sigfd < 0) {
 		jp_warn("cannot set up signal handling: running %s without"
 			" jobproxy:", P.argv[0]);
-		js_close_child(&P.child);
-		js_close_parent(&P.parent);
-		pw_exec(P.argv);
+		run_plain(&P);
 	}
 	spawn(&P);
 	relay(&P);
