@@ -23,8 +23,9 @@ XCFLAGS = $(STD) $(WARN) $(WERR_$(WERROR)) $(SAN_$(SANITIZE)) $(CFLAGS)
 XLDFLAGS = $(SAN_$(SANITIZE)) $(LDFLAGS)
 CMOCKA_LIBS = -lcmocka
 
-OBJS = proxy.o makeflags.o tokens.o jobserver.o pidwatch.o signals.o msg.o
-HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h
+OBJS = proxy.o makeflags.o tokens.o jobserver.o pidwatch.o signals.o msg.o \
+       trace.o
+HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h trace.h
 UNIT = tests/test_makeflags tests/test_tokens
 TOOLS = tests/pool tests/tjob
 

@@ -25,6 +25,7 @@
 #include "pidwatch.h"
 #include "signals.h"
 #include "tokens.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +56,7 @@ struct proxy {
 	char **argv;		/* the command, as given */
 	char **cargv;		/* the command as run (MAKE= inserted) */
 	int verbose, stats, insert;
+	FILE *trace;		/* --trace FILE, or NULL */
 	int jobs;		/* -j N: root pool size; 0 auto; -1 not given */
 	enum style style;
 
@@ -96,6 +98,8 @@ static void usage(FILE *f)
 	      "  --no-insert       do not put sub-makes behind jobproxy too\n"
 	      "  -v, --verbose     say on stderr what was found and done\n"
 	      "  --stats           print a summary line of the token traffic at exit\n"
+	      "  --trace=FILE      write the token timeline to FILE as Chrome\n"
+	      "                    trace-event JSON (opens in Perfetto)\n"
 	      "  -h, --help        print this help and exit\n"
 	      "  -V, --version     print the version and exit\n"
 	      "\n"
@@ -156,6 +160,13 @@ static void options(struct proxy *P, int argc, char **argv)
 			jp_set_verbose(1);
 		} else if (!strcmp(a, "--stats")) {
 			P->stats = 1;
+		} else if (!strncmp(a, "--trace=", 8) ||
+			   (!strcmp(a, "--trace") && i + 1 < argc)) {
+			const char *f = a[7] ? a + 8 : argv[++i];
+
+			P->trace = trace_open(f);
+			if (!P->trace)
+				jp_warn("cannot write the trace to %s:", f);
 		} else if (!strcmp(a, "--no-insert")) {
 			P->insert = 0;
 		} else if (!strncmp(a, "--style=", 8)) {
@@ -448,6 +459,16 @@ static void spawn(struct proxy *P)
 	jp_verbose("running %s as pid %ld", P->argv[0], (long)P->pid);
 }
 
+/* --trace: an event and the ledger after it. */
+static void traced(struct proxy *P, const char *event, unsigned long n)
+{
+	if (!P->trace || n == 0)
+		return;
+	trace_instant(P->trace, event, n);
+	trace_counter(P->trace, "held from parent", P->tok.taken);
+	trace_counter(P->trace, "parked for child", P->parked);
+}
+
 /* Give N tokens to the parent; a dead parent is said once, then ignored. */
 static void to_parent(struct proxy *P, unsigned long n)
 {
@@ -505,6 +526,8 @@ static void on_returns(struct proxy *P)
 		jp_verbose("refused %lu token(s) the child never took",
 			   (unsigned long)n - fwd);
 	to_parent(P, fwd);
+	traced(P, "returned", fwd);
+	traced(P, "refused over-return", (unsigned long)n - fwd);
 }
 
 /*
@@ -514,13 +537,15 @@ static void on_returns(struct proxy *P)
  */
 static void rebalance_fifo(struct proxy *P)
 {
-	unsigned long in = js_pending(P->child.tok_peek);
+	unsigned long in = js_pending(P->child.tok_peek), ours;
 
 	while (in > 1 || in > P->tok.taken) {
 		if (js_take(P->child.tok_peek, 0) != 1)
 			break;	/* the child was faster */
 		in--;
-		to_parent(P, (unsigned long)tok_withdrew(&P->tok));
+		ours = (unsigned long)tok_withdrew(&P->tok);
+		to_parent(P, ours);
+		traced(P, ours ? "returned" : "refused over-return", 1);
 	}
 	P->parked = js_pending(P->child.tok_peek);
 }
@@ -557,6 +582,7 @@ static void park(struct proxy *P)
 		P->parked++;
 	else
 		to_parent(P, (unsigned long)tok_withdrew(&P->tok));
+	traced(P, "took", 1);
 }
 
 /* Loop: relay until the child is gone. */
@@ -619,8 +645,11 @@ static void finish(struct proxy *P)
 		fcntl(peek, F_SETFL, fcntl(peek, F_GETFL) | O_NONBLOCK);
 	}
 	js_drain(peek);
+	P->parked = 0;
 	back = tok_hand_back(&P->tok);
 	to_parent(P, back);
+	traced(P, "handed back after exit", back);
+	trace_close(P->trace);
 	jp_verbose("%s exited; gave back %lu token(s) it held", P->argv[0],
 		   back);
 	if (P->stats)

@@ -1,0 +1,54 @@
+/* trace: see trace.h.  Timestamps are CLOCK_MONOTONIC microseconds. */
+#include "trace.h"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+static unsigned long long now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (unsigned long long)t.tv_sec * 1000000u +
+	       (unsigned long long)t.tv_nsec / 1000u;
+}
+
+FILE *trace_open(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return NULL;
+	/* The child must not inherit it. */
+	fcntl(fileno(f), F_SETFD, FD_CLOEXEC);
+	fprintf(f, "[{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%ld,"
+		   "\"args\":{\"name\":\"jobproxy %ld\"}}",
+		(long)getpid(), (long)getpid());
+	return f;
+}
+
+void trace_counter(FILE *f, const char *name, unsigned long value)
+{
+	if (f)
+		fprintf(f, ",\n{\"name\":\"%s\",\"ph\":\"C\",\"ts\":%llu,"
+			   "\"pid\":%ld,\"args\":{\"%s\":%lu}}",
+			name, now_us(), (long)getpid(), name, value);
+}
+
+void trace_instant(FILE *f, const char *name, unsigned long count)
+{
+	if (f)
+		fprintf(f, ",\n{\"name\":\"%s\",\"ph\":\"i\",\"s\":\"p\","
+			   "\"ts\":%llu,\"pid\":%ld,\"tid\":%ld,"
+			   "\"args\":{\"tokens\":%lu}}",
+			name, now_us(), (long)getpid(), (long)getpid(), count);
+}
+
+void trace_close(FILE *f)
+{
+	if (!f)
+		return;
+	fputs("\n]\n", f);
+	fclose(f);
+}
