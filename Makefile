@@ -2,6 +2,9 @@
 #   make            build ./jobproxy
 #   make check      build and run every test (unit + integration)
 #   make demo       show a sub-make's lost tokens, with and without jobproxy
+#   make bench      speed and footprint beside plain make (not part of check)
+#   make stress     seeded fault injection, 10,000 faults (not part of check)
+#   make fuzz       libFuzzer over the pure parts, FUZZ_SECONDS each
 #   make install    PREFIX=/usr/local DESTDIR= (binary and man page)
 #   SANITIZE=1      build with -fsanitize=address,undefined
 #   WERROR=1        warnings are errors (CI)
@@ -28,6 +31,7 @@ OBJS = proxy.o makeflags.o tokens.o jobserver.o pidwatch.o signals.o msg.o \
 HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h trace.h
 UNIT = tests/test_makeflags tests/test_tokens
 TOOLS = tests/pool tests/tjob
+FUZZ_SECONDS = 60
 
 all: jobproxy
 
@@ -54,11 +58,23 @@ tests/pool: tests/pool.c
 tests/tjob: tests/tjob.c
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -o $@ tests/tjob.c $(XLDFLAGS)
 
+tests/stress: tests/stress.c
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -o $@ tests/stress.c $(XLDFLAGS)
+
 check: jobproxy $(UNIT) $(TOOLS)
 	sh tests/run.sh
 
 demo: jobproxy $(TOOLS)
 	sh examples/demo.sh
+
+bench: jobproxy $(TOOLS)
+	sh bench/run.sh
+
+stress: jobproxy $(TOOLS) tests/stress
+	tests/stress
+
+fuzz:
+	sh tests/fuzz.sh $(FUZZ_SECONDS)
 
 install: jobproxy
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -73,4 +89,4 @@ uninstall:
 clean:
 	rm -f jobproxy $(OBJS) $(UNIT) $(TOOLS)
 
-.PHONY: all check demo install uninstall clean
+.PHONY: all check demo bench stress fuzz install uninstall clean

@@ -197,4 +197,22 @@ EOF
 	done
 }
 
+t_stats_and_trace() {
+	need_tool python3
+	mkdir -p sub D
+	printf 'all: ; +@%s --stats --trace=%s/trace.json $(MAKE) -s -C sub\n' \
+		"$JP" "$PWD" >Makefile
+	printf 'all: 1 2 3 4 5 6\n1 2 3 4 5 6: ; @%s %s/D --need 4\n' \
+		"$TJOB" "$PWD" >sub/Makefile
+	$POOL -j4 --report r -- make -s 2>err || die "build failed: $(cat err)"
+	grep -q '^jobproxy: stats: relayed [1-9][0-9]*, peak held 3, handed back [01] after exit, over-returns refused 0$' err ||
+		die "stats line: $(cat err)"
+	relayed=$(sed -n 's/.*relayed \([0-9]*\),.*/\1/p' err)
+	took=$(python3 -c 'import json
+ev = json.load(open("trace.json"))
+print(sum(e["args"]["tokens"] for e in ev if e.get("name") == "took"))')
+	expect "tokens taken in the trace = relayed in --stats" "$took" "$relayed"
+	expect "root pool" "$(field end r)" 3
+}
+
 run_one "$1"
