@@ -19,6 +19,13 @@
 # goes to stderr and the exit status is 1.
 
 [ $# -eq 1 ] || { echo "nix-setup: usage: $0 DIR" >&2; exit 1; }
+# Single-user nix writes /nix/store and runs builds as the nixbld users:
+# only root can do either.
+uid=$(id -u)
+[ "$uid" -eq 0 ] || {
+	echo "nix-setup: must run as root (single-user nix writes /nix/store and builds as nixbld users); running as uid $uid" >&2
+	exit 1
+}
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$1" 2>/dev/null || { echo "nix-setup: cannot create $1" >&2; exit 1; }
 DIR=$(cd "$1" && pwd)
@@ -40,12 +47,6 @@ step() {
 	[ $rc -eq 0 ] || die "$d failed (status $rc): ${why:-no output}"
 }
 
-# Single-user nix writes /nix/store and runs builds as the nixbld users:
-# only root can do either.
-uid=$(id -u)
-[ "$uid" -eq 0 ] ||
-	die "must run as root (single-user nix writes /nix/store and builds as nixbld users); running as uid $uid"
-
 # 1. nix-build, from Debian's nix-bin.
 if ! command -v nix-build >/dev/null 2>&1; then
 	command -v apt-get >/dev/null 2>&1 ||
@@ -56,6 +57,7 @@ if ! command -v nix-build >/dev/null 2>&1; then
 	if ! $INSTALL >>"$LOG" 2>&1; then
 		# Stale or missing package lists: refresh once, then try again.
 		step "apt-get update" apt-get -q update
+		# shellcheck disable=SC2086  # $INSTALL is deliberately word-split
 		step "apt-get install nix-bin" $INSTALL
 	fi
 	command -v nix-build >/dev/null 2>&1 ||
@@ -121,8 +123,17 @@ EOF
 out=$(sh "$HERE/nixrun.sh" "$DIR" "$DIR/smoke.nix" --argstr nonce "$(date +%s%N)" 2>"$LOG.step")
 rc=$?
 cat "$LOG.step" >>"$LOG"
-why=$(grep '^error:' "$LOG.step" | tail -n 1)
-[ -n "$why" ] || why=$(grep -v '^[[:space:]-]*$' "$LOG.step" | tail -n 1)
+# Plain text: no colours, and none of the NULs and length bytes nix 2.8
+# prints when it cannot exec the builder.
+esc=$(printf '\033')
+tr -d '\000-\010\016-\032\034-\037' <"$LOG.step" | sed "s/$esc\[[0-9;]*m//g" >"$LOG.txt"
+why=$(grep 'error:' "$LOG.txt" | tail -n 1)
+[ -n "$why" ] || why=$(grep -v '^[[:space:]-]*$' "$LOG.txt" | tail -n 1)
+# A builder's failure: its own last words say more than nix's summary.
+last=$(sed -n '/^---- build log of /,/^---- nix-build/p' "$LOG.txt" | grep -v '^----' |
+	grep -v '^[[:space:]]*$' | tail -n 1 | sed "s/.*\(executing '\)/\1/")
+rm -f "$LOG.txt"
+[ -z "$last" ] || why="$why; the build's last line: $last"
 rm -f "$LOG.step"
 [ $rc -eq 0 ] || die "sandboxed smoke build failed: ${why:-status $rc}"
 got=$(cat "$out" 2>/dev/null)
@@ -133,7 +144,7 @@ uid=*" tmpdir=/build") ;;
 *) die "smoke build did not run in the sandbox: '$got'" ;;
 esac
 # The smoke output and its .drv are garbage from now on: drop them.
-drv=$(NIX_CONF_DIR=$DIR NIX_USER_CONF_FILES= nix-store --query --deriver "$out" 2>/dev/null)
-NIX_CONF_DIR=$DIR NIX_USER_CONF_FILES= nix-store --delete "$out" $drv >>"$LOG" 2>&1 || :
+drv=$(NIX_CONF_DIR=$DIR NIX_USER_CONF_FILES='' nix-store --query --deriver "$out" 2>/dev/null)
+NIX_CONF_DIR=$DIR NIX_USER_CONF_FILES='' nix-store --delete "$out" ${drv:+"$drv"} >>"$LOG" 2>&1 || :
 
 echo "$DIR"
