@@ -56,4 +56,23 @@ t_nix_sandbox_crash_pool_whole() {
 	echo "  the root make itself reports the loss only without jobproxy"
 }
 
+# nix/setup-hook.sh as stdenv would source it: `make -jN -k` of an
+# unmodified recursive tree, under a root pool that counts its tokens.
+t_setup_hook_protects_unmodified_tree() {
+	need_tool bash
+	mkdir -p sub D bin
+	sed "s|@out@/bin/jobproxy|$JP|g" "$ROOT/nix/setup-hook.sh" >hook.sh
+	printf 'all: ; $(MAKE) -s -k -C sub\n' >Makefile
+	cat >sub/Makefile <<EOF
+all: a b c k
+a b c: ; @$TJOB $PWD/D --until $PWD/D/killed
+k: ; @$TJOB $PWD/D --kill \$\$PPID --when 4
+EOF
+	$POOL -j4 --report r -- bash -c '. ./hook.sh; make -s -k' 2>err
+	expect "root pool after a sub-make was SIGKILLed" "$(field end r)" 3
+	rm -rf D && mkdir D
+	$POOL -j4 --report r -- bash -c 'dontUseJobproxy=1; . ./hook.sh; make -s -k' 2>err
+	expect "the same with dontUseJobproxy" "$(field end r)" 0
+}
+
 run_one "$1"

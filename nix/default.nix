@@ -1,0 +1,28 @@
+# jobproxy for nixpkgs:
+#   jobproxy = pkgs.callPackage ./nix { };
+# then add it to a derivation's nativeBuildInputs: its setup hook puts every
+# make of the build (and every sub-make below it) behind jobproxy.
+{ lib, stdenv }:
+
+stdenv.mkDerivation {
+  pname = "jobproxy";
+  version = "0.2";
+
+  src = lib.cleanSource ./..;
+
+  makeFlags = [ "PREFIX=${placeholder "out"}" ];
+  enableParallelBuilding = true;
+
+  # The test suite drives the real make, cargo, gcc and a second make
+  # built from source: run it with `make check` outside the sandbox.
+  doCheck = false;
+
+  # Installed as $out/nix-support/setup-hook, with @out@ substituted.
+  setupHook = ./setup-hook.sh;
+
+  meta = {
+    description = "Run a build on a private jobserver and give back every token it held";
+    platforms = lib.platforms.unix;
+    mainProgram = "jobproxy";
+  };
+}
