@@ -1,0 +1,1 @@
+pub fn c() -> &'static str { "c" }
