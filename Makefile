@@ -27,8 +27,9 @@ XLDFLAGS = $(SAN_$(SANITIZE)) $(LDFLAGS)
 CMOCKA_LIBS = -lcmocka
 
 OBJS = proxy.o makeflags.o tokens.o jobserver.o pidwatch.o signals.o msg.o \
-       trace.o
-HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h trace.h
+       trace.o fdpass.o serve.o
+HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h trace.h \
+       fdpass.h serve.h
 UNIT = tests/test_makeflags tests/test_tokens
 TOOLS = tests/pool tests/tjob
 FUZZ_SECONDS = 60
@@ -61,7 +62,9 @@ tests/tjob: tests/tjob.c
 tests/stress: tests/stress.c
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -o $@ tests/stress.c $(XLDFLAGS)
 
-check: jobproxy $(UNIT) $(TOOLS)
+check: jobproxy $(TOOLS)
+	sh tests/tools/deps.sh
+	$(MAKE) $(UNIT)
 	sh tests/run.sh
 
 demo: jobproxy $(TOOLS)

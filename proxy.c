@@ -23,6 +23,7 @@
 #include "makeflags.h"
 #include "msg.h"
 #include "pidwatch.h"
+#include "serve.h"		/* [serve hook] */
 #include "signals.h"
 #include "tokens.h"
 #include "trace.h"
@@ -34,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef JOBPROXY_VERSION
@@ -48,6 +50,12 @@ static const char *const VARS[] = { "CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS" };
  * it holds tokens (never while it is idle). */
 #define FIFO_TICK_MS 20
 
+/* Token hoarding: a parked token the child leaves unread this long goes
+ * back to the parent; offers resume on a return or after a back-off. */
+#define IDLE_MS 20
+#define PROBE_MIN_MS 40
+#define PROBE_MAX_MS 1000
+
 enum style { STYLE_AUTO, STYLE_PIPE, STYLE_FIFO };
 
 /* The whole state of one jobproxy. */
@@ -58,6 +66,7 @@ struct proxy {
 	int verbose, stats, insert;
 	FILE *trace;		/* --trace FILE, or NULL */
 	int jobs;		/* -j N: root pool size; 0 auto; -1 not given */
+	const char *sock;	/* [serve hook] --connect SOCKET, or NULL */
 	enum style style;
 
 	/* environment */
@@ -72,6 +81,9 @@ struct proxy {
 	struct child_js child;
 	struct tokens tok;
 	unsigned long parked;	/* tokens unread where the child reads */
+	long parked_at;		/* when the parked token went in (ms) */
+	long probe_at;		/* withdrawn: when to offer again, else 0 */
+	long backoff;		/* withdrawn: the wait before that offer */
 	int parent_ok;		/* the parent jobserver still answers */
 	int ret_open;		/* someone may still write a return */
 
@@ -96,6 +108,16 @@ static void usage(FILE *f)
 	      "                    the parent's style; pipe for a root pool,\n"
 	      "                    fifo if COMMAND is ninja; or JOBPROXY_STYLE)\n"
 	      "  --no-insert       do not put sub-makes behind jobproxy too\n"
+	      "  --connect SOCKET  take the tokens from the jobproxy daemon at\n"
+	      "                    SOCKET (default: JOBPROXY_SOCKET, when no\n"
+	      "                    jobserver is in the environment)\n"
+	      "\n"
+	      "  jobproxy --serve SOCKET [-j N] [--mode OCTAL] [--group G]\n"
+	      "           [--allow UID,...] [--max-clients N] [--max-per-uid N]\n"
+	      "           [--jobs-file FILE]   be that daemon: one pool for the\n"
+	      "                                whole machine\n"
+	      "  jobproxy --status SOCKET      print the daemon's pool and clients\n"
+	      "\n"
 	      "  -v, --verbose     say on stderr what was found and done\n"
 	      "  --stats           print a summary line of the token traffic at exit\n"
 	      "  --trace=FILE      write the token timeline to FILE as Chrome\n"
@@ -167,6 +189,10 @@ static void options(struct proxy *P, int argc, char **argv)
 			P->trace = trace_open(f);
 			if (!P->trace)
 				jp_warn("cannot write the trace to %s:", f);
+		} else if (!strcmp(a, "--connect") && i + 1 < argc) {
+			P->sock = argv[++i];	/* [serve hook] */
+		} else if (!strncmp(a, "--connect=", 10)) {
+			P->sock = a + 10;	/* [serve hook] */
 		} else if (!strcmp(a, "--no-insert")) {
 			P->insert = 0;
 		} else if (!strncmp(a, "--style=", 8)) {
@@ -231,6 +257,71 @@ static int find_parent(struct proxy *P)
 	}
 	return 0;
 }
+
+/* ==== [serve hook] begin: the machine-wide pool (serve.c) ==== */
+/*
+ * With --connect SOCKET, or JOBPROXY_SOCKET when the environment names no
+ * jobserver, the daemon's per-connection pipe pair is our parent
+ * jobserver, so all the relay code applies unchanged.  The one gap: with
+ * no jobserver in the environment no variable carries an auth for
+ * rewrite_env() to replace.  So the daemon's pool is announced in our own
+ * MAKEFLAGS the way a root pool is (mf_add_auth: " -jN
+ * --jobserver-auth=R,W"), and the normal path rewrites that auth to the
+ * child's pipes.  The two fds lose close-on-exec, like fds inherited from
+ * a parent make: spawn() closes them in the child, and a fallback exec of
+ * the command itself (run_plain) gets a working jobserver, not closed fds.
+ * The socket stays open, close-on-exec, until we exit: the daemon takes
+ * back what we held once it and the return pipe are both closed.  If no
+ * daemon answers, the rules of a root pool apply: -j N, else auto.
+ */
+static int find_daemon(struct proxy *P)
+{
+	const char *env = getenv("JOBPROXY_SOCKET");
+	char fds[32], *mf;
+	size_t len;
+	int i, jobs, keep;
+
+	for (i = 0; !P->sock && env && *env && i < NVARS; i++) {
+		struct js_auth a;
+
+		mf_parse(getenv(VARS[i]), &a);
+		if (a.kind != JS_NONE)
+			return 0;	/* a jobserver is here already */
+	}
+	if (!P->sock && !(env && *env))
+		return 0;
+	if (!P->sock)
+		P->sock = env;
+	jobs = serve_connect(P->sock, &P->auth, &keep);
+	if (jobs < 0) {
+		if (P->jobs < 0)
+			P->jobs = 0;
+		return 0;
+	}
+	snprintf(fds, sizeof fds, "%d,%d", P->auth.rfd, P->auth.wfd);
+	len = mf_add_auth(getenv("MAKEFLAGS"), jobs, fds, NULL, 0);
+	mf = malloc(len + 1);
+	if (!mf || (mf_add_auth(getenv("MAKEFLAGS"), jobs, fds, mf, len + 1),
+		    setenv("MAKEFLAGS", mf, 1) < 0)) {
+		jp_warn("cannot set MAKEFLAGS: not using the daemon:");
+		close(P->auth.rfd);
+		close(P->auth.wfd);
+		close(keep);
+		free(mf);
+		memset(&P->auth, 0, sizeof P->auth);
+		if (P->jobs < 0)
+			P->jobs = 0;
+		return 0;
+	}
+	free(mf);	/* setenv copied it */
+	fcntl(P->auth.rfd, F_SETFD, 0);
+	fcntl(P->auth.wfd, F_SETFD, 0);
+	P->var = "daemon";
+	jp_verbose("parent jobserver: daemon at %s, pool of %d, pipe %s",
+		   P->sock, jobs, fds);
+	return 1;
+}
+/* ==== [serve hook] end ==== */
 
 static const char *base(const char *path)
 {
@@ -469,6 +560,13 @@ static void traced(struct proxy *P, const char *event, unsigned long n)
 	trace_counter(P->trace, "parked for child", P->parked);
 }
 
+/* The child took its token, or returned one: it is busy, offer at once. */
+static void hungry(struct proxy *P)
+{
+	P->probe_at = 0;
+	P->backoff = 0;
+}
+
 /* Give N tokens to the parent; a dead parent is said once, then ignored. */
 static void to_parent(struct proxy *P, unsigned long n)
 {
@@ -526,6 +624,7 @@ static void on_returns(struct proxy *P)
 		jp_verbose("refused %lu token(s) the child never took",
 			   (unsigned long)n - fwd);
 	to_parent(P, fwd);
+	hungry(P);
 	traced(P, "returned", fwd);
 	traced(P, "refused over-return", (unsigned long)n - fwd);
 }
@@ -572,48 +671,104 @@ static int from_parent(struct proxy *P)
 	return r == 1;	/* 0: another client won the poll-then-read race */
 }
 
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* Park one token where the child reads it. */
 static void park(struct proxy *P)
 {
 	if (!from_parent(P))
 		return;
 	tok_took(&P->tok);
-	if (js_put(P->child.tok_w, 1) == 1)
+	if (js_put(P->child.tok_w, 1) == 1) {
 		P->parked++;
-	else
+		P->parked_at = now_ms();
+	} else {
 		to_parent(P, (unsigned long)tok_withdrew(&P->tok));
+	}
 	traced(P, "took", 1);
+}
+
+/*
+ * The child left its parked token unread for IDLE_MS: it has nothing to
+ * start in parallel right now (one job on its implicit slot, a long link),
+ * and a sibling may need that slot.  Take it back and offer one again on
+ * the child's next sign of life (a return), or after a back-off that
+ * doubles up to PROBE_MAX_MS: no pipe says "a reader is waiting", so an
+ * offer now and then is how a child that became hungry without returning
+ * anything (its jobs all on the implicit slot) gets going again.
+ */
+static void withdraw(struct proxy *P, long now)
+{
+	int r = js_take(P->child.tok_peek, 0);
+
+	P->parked = js_pending(P->child.tok_peek);
+	if (r != 1)
+		return;		/* the child took it after all */
+	to_parent(P, (unsigned long)tok_withdrew(&P->tok));
+	traced(P, "withdrew unread", 1);
+	P->backoff = P->backoff ? P->backoff * 2 : PROBE_MIN_MS;
+	if (P->backoff > PROBE_MAX_MS)
+		P->backoff = PROBE_MAX_MS;
+	P->probe_at = now + P->backoff;
+}
+
+static int min_timeout(int a, long b)
+{
+	if (b < 0)
+		b = 0;
+	return a < 0 || b < a ? (int)b : a;
 }
 
 /* Loop: relay until the child is gone. */
 static void relay(struct proxy *P)
 {
 	int fifo = P->child.fifo != NULL;
+	int can_withdraw = P->child.tok_peek >= 0;
 
 	while (!P->exited) {
 		struct pollfd fds[4];
 		int n = 0, timeout = -1, ret = -1, par = -1, tok = -1;
+		long now = now_ms();
+		int offer;
 
+		if (P->parked && can_withdraw) {
+			if (now - P->parked_at >= IDLE_MS)
+				withdraw(P, now);
+			else
+				timeout = min_timeout(timeout,
+					P->parked_at + IDLE_MS - now);
+		}
+		if (P->probe_at && now >= P->probe_at)
+			P->probe_at = 0;
+		offer = P->parked == 0 && P->probe_at == 0;
+		if (P->probe_at)
+			timeout = min_timeout(timeout, P->probe_at - now);
 		/* Our own pool answers at once: no need to wait for it. */
-		if (P->root && P->parked == 0 && P->pool_free)
+		if (P->root && offer && P->pool_free)
 			park(P);
 		fds[n++] = (struct pollfd){ P->sigfd, POLLIN, 0 };
 		if (P->ret_open)
 			fds[ret = n++] = (struct pollfd){ P->child.ret_r,
 							  POLLIN, 0 };
-		if (P->parked == 0 && P->parent_ok && !P->root)
+		if (offer && P->parent_ok && !P->root)
 			fds[par = n++] = (struct pollfd){ P->parent.rfd,
 							  POLLIN, 0 };
 		if (P->parked && P->child.oneslot)
 			fds[tok = n++] = (struct pollfd){ P->child.tok_w,
 							  POLLOUT, 0 };
 		else if (P->parked)
-			timeout = 2;	/* no one-slot pipes: look again */
+			timeout = min_timeout(timeout, 2); /* no one-slot */
 		if (fifo && P->parked == 0)	/* a return into the empty */
 			fds[tok = n++] = (struct pollfd){ P->child.tok_peek,
 							  POLLIN, 0 };
 		if (fifo && P->tok.taken > P->parked)
-			timeout = FIFO_TICK_MS;
+			timeout = min_timeout(timeout, FIFO_TICK_MS);
 		if (poll(fds, (nfds_t)n, timeout) < 0) {
 			if (errno != EINTR)
 				jp_fatal(1, "poll:");	/* cannot happen */
@@ -623,10 +778,17 @@ static void relay(struct proxy *P)
 			on_signals(P);
 		if (ret >= 0 && fds[ret].revents)
 			on_returns(P);
-		if (fifo)
+		if (fifo) {
+			unsigned long before = P->parked;
+
 			rebalance_fifo(P);
-		else if (P->parked && (tok < 0 || fds[tok].revents))
+			if (P->parked < before || P->tok.taken > P->parked)
+				hungry(P);
+		} else if (P->parked && (tok < 0 || fds[tok].revents)) {
 			P->parked = js_pending(P->child.tok_r);
+			if (P->parked == 0)
+				hungry(P);
+		}
 		if (par >= 0 && fds[par].revents && P->parked == 0)
 			park(P);
 	}
@@ -636,7 +798,7 @@ static void relay(struct proxy *P)
 static void finish(struct proxy *P)
 {
 	int peek = P->child.tok_peek;
-	unsigned long back;
+	unsigned long back, unread;
 
 	/* Empty the token pipe first, so an orphaned grandchild cannot use
 	 * a token that the parent is about to hand out again. */
@@ -644,14 +806,14 @@ static void finish(struct proxy *P)
 		peek = P->child.tok_r;
 		fcntl(peek, F_SETFL, fcntl(peek, F_GETFL) | O_NONBLOCK);
 	}
-	js_drain(peek);
+	unread = js_drain(peek);
 	P->parked = 0;
 	back = tok_hand_back(&P->tok);
 	to_parent(P, back);
 	traced(P, "handed back after exit", back);
 	trace_close(P->trace);
-	jp_verbose("%s exited; gave back %lu token(s) it held", P->argv[0],
-		   back);
+	jp_verbose("%s exited; gave back %lu token(s): %lu it held, %lu"
+		   " unread", P->argv[0], back, back - unread, unread);
 	if (P->stats)
 		jp_warn("stats: relayed %lu, peak held %lu, handed back %lu"
 			" after exit, over-returns refused %lu",
@@ -666,8 +828,9 @@ int main(int argc, char **argv)
 {
 	static struct proxy P;
 
+	serve_cli(argc, argv);	/* [serve hook] --serve, --status: exit */
 	options(&P, argc, argv);
-	if (!find_parent(&P)) {
+	if (!find_daemon(&P) && !find_parent(&P)) {	/* [serve hook] */
 		/* No jobserver: -j makes us the root; else the top make stays
 		 * its own root pool, and only its sub-makes get jobproxy. */
 		if (P.auth.kind != JS_NONE || P.jobs < 0) {

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Bad and plain peers of a `jobproxy --serve` daemon (tests/t_serve.sh).
+
+usage: serve_peers.py SOCKET CASE
+  garbage     send non-text bytes: the daemon closes at once, no answer
+  silent      connect, send nothing: closed within 5 s (+1 s slack)
+  hello-die   send "jobserver\\n" and close before reading the answer
+  over-return take the fds, take one token, write back five, exit
+  flood N     open N connections at once, a third silent, a third asking
+              for a jobserver and never reading, a third garbage; while
+              all are open the daemon must answer "status" within 5 s
+Prints one line per case; exit 0 on the expected behaviour.
+"""
+import os, resource, select, socket, sys, time
+
+
+def conn(path, block=True):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.setblocking(block)
+    return s
+
+
+def closed_within(s, secs):
+    """True when the daemon closed S (EOF, no answer) within SECS."""
+    s.settimeout(secs)
+    try:
+        return s.recv(100) == b""
+    except socket.timeout:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def status(path, secs):
+    s = conn(path)
+    s.settimeout(secs)
+    s.sendall(b"status\n")
+    out = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            return out.decode()
+        out += b
+
+
+def main():
+    path, case = sys.argv[1], sys.argv[2]
+    if case == "garbage":
+        s = conn(path)
+        s.sendall(b"\xff\x00\x01garbage\n")
+        ok = closed_within(s, 2)
+        print("garbage: closed" if ok else "garbage: still open")
+    elif case == "silent":
+        s = conn(path)
+        t = time.monotonic()
+        ok = closed_within(s, 6)
+        print("silent: closed after %.0f s" % (time.monotonic() - t)
+              if ok else "silent: still open after 6 s")
+        ok = ok and time.monotonic() - t >= 4.5
+    elif case == "hello-die":
+        s = conn(path)
+        s.sendall(b"jobserver\n")
+        s.close()
+        ok = True
+        print("hello-die: done")
+    elif case == "over-return":
+        s = conn(path)
+        s.sendall(b"jobserver\n")
+        msg, fds, _, _ = socket.recv_fds(s, 64, 4)
+        ok = msg.startswith(b"jobproxy 1 ") and len(fds) == 2
+        r, w = fds
+        os.read(r, 1)
+        os.write(w, b"xxxxx")
+        print("over-return: %r with %d fds" % (msg, len(fds)))
+    elif case == "flood":
+        n = int(sys.argv[3])
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        socks = []
+        t = time.monotonic()
+        for i in range(n):
+            s = conn(path)
+            if i % 3 == 1:
+                s.send(b"jobserver\n")
+            elif i % 3 == 2:
+                s.send(b"\x00\x01\x02")
+            socks.append(s)
+        opened = time.monotonic() - t
+        t = time.monotonic()
+        rep = status(path, 5)
+        took = time.monotonic() - t
+        first = rep.splitlines()[0] if rep else "(nothing)"
+        print("flood: %d opened in %.1f s; status in %.2f s: %s"
+              % (n, opened, took, first))
+        ok = rep.startswith("pool ")
+        for s in socks:
+            s.close()
+    else:
+        sys.exit("unknown case " + case)
+    sys.exit(0 if ok else 1)
+
+
+main()
