@@ -3,6 +3,10 @@
 # each integration test, each under a time limit so a hang is a failure,
 # never a stuck build.  Ends with "N passed, N failed".
 cd "$(dirname "$0")/.." || exit 1
+# Each test builds its own jobserver world: nothing of the make that runs
+# `make check` (its MAKEFLAGS, its command-line variables) may leak in.
+unset MAKEFLAGS MFLAGS GNUMAKEFLAGS MAKELEVEL MAKEOVERRIDES CARGO_MAKEFLAGS \
+	JOBPROXY_STYLE JOBPROXY_SOCKET
 LIMIT=${TEST_TIMEOUT:-300}
 pass=0
 fail=0
