@@ -38,11 +38,10 @@ maxconc() {
 
 run_one() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/jobproxy-test.XXXXXX")
+	# die exits from anywhere: clean up on every way out.
+	trap 'cd / && rm -rf "$T"' EXIT
 	cd "$T" || exit 1
 	"t_$1"
-	rc=$?
-	cd / && rm -rf "$T"
-	exit $rc
 }
 
 [ $# -eq 1 ] && [ "$1" != "--list" ] && trap '' PIPE 2>/dev/null

@@ -9,7 +9,7 @@ start_daemon() {
 	shift
 	"$JP" --serve "$PWD/sock" -j "$n" "$@" 2>dlog &
 	DPID=$!
-	trap 'kill $DPID 2>/dev/null; wait $DPID 2>/dev/null' EXIT
+	trap 'kill $DPID 2>/dev/null; wait $DPID 2>/dev/null; cd / && rm -rf "$T"' EXIT
 	i=0
 	while [ ! -S sock ]; do
 		i=$((i + 1))
