@@ -27,10 +27,10 @@ XLDFLAGS = $(SAN_$(SANITIZE)) $(LDFLAGS)
 CMOCKA_LIBS = -lcmocka
 
 OBJS = proxy.o makeflags.o tokens.o jobserver.o pidwatch.o signals.o msg.o \
-       trace.o fdpass.o serve.o
-HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h trace.h \
+       trace.o offer.o fdpass.o serve.o
+HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h trace.h offer.h \
        fdpass.h serve.h
-UNIT = tests/test_makeflags tests/test_tokens
+UNIT = tests/test_makeflags tests/test_tokens tests/test_offer
 TOOLS = tests/pool tests/tjob
 FUZZ_SECONDS = 60
 
@@ -51,6 +51,10 @@ tests/test_makeflags: tests/test_makeflags.c makeflags.c makeflags.h
 
 tests/test_tokens: tests/test_tokens.c tokens.c tokens.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/test_tokens.c tokens.c \
+	    $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/test_offer: tests/test_offer.c offer.c offer.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/test_offer.c offer.c \
 	    $(XLDFLAGS) $(CMOCKA_LIBS)
 
 tests/pool: tests/pool.c

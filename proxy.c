@@ -22,6 +22,7 @@
 #include "jobserver.h"
 #include "makeflags.h"
 #include "msg.h"
+#include "offer.h"
 #include "pidwatch.h"
 #include "serve.h"		/* [serve hook] */
 #include "signals.h"
@@ -50,12 +51,6 @@ static const char *const VARS[] = { "CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS" };
  * it holds tokens (never while it is idle). */
 #define FIFO_TICK_MS 20
 
-/* Token hoarding: a parked token the child leaves unread this long goes
- * back to the parent; offers resume on a return or after a back-off. */
-#define IDLE_MS 20
-#define PROBE_MIN_MS 40
-#define PROBE_MAX_MS 1000
-
 enum style { STYLE_AUTO, STYLE_PIPE, STYLE_FIFO };
 
 /* The whole state of one jobproxy. */
@@ -81,9 +76,7 @@ struct proxy {
 	struct child_js child;
 	struct tokens tok;
 	unsigned long parked;	/* tokens unread where the child reads */
-	long parked_at;		/* when the parked token went in (ms) */
-	long probe_at;		/* withdrawn: when to offer again, else 0 */
-	long backoff;		/* withdrawn: the wait before that offer */
+	struct offer offer;	/* when to park, when to take back */
 	int parent_ok;		/* the parent jobserver still answers */
 	int ret_open;		/* someone may still write a return */
 
@@ -568,13 +561,6 @@ static void traced(struct proxy *P, const char *event, unsigned long n)
 	trace_counter(P->trace, "parked for child", P->parked);
 }
 
-/* The child took its token, or returned one: it is busy, offer at once. */
-static void hungry(struct proxy *P)
-{
-	P->probe_at = 0;
-	P->backoff = 0;
-}
-
 /* Give N tokens to the parent; a dead parent is said once, then ignored. */
 static void to_parent(struct proxy *P, unsigned long n)
 {
@@ -632,7 +618,7 @@ static void on_returns(struct proxy *P)
 		jp_verbose("refused %lu token(s) the child never took",
 			   (unsigned long)n - fwd);
 	to_parent(P, fwd);
-	hungry(P);
+	offer_hungry(&P->offer);
 	traced(P, "returned", fwd);
 	traced(P, "refused over-return", (unsigned long)n - fwd);
 }
@@ -695,22 +681,14 @@ static void park(struct proxy *P)
 	tok_took(&P->tok);
 	if (js_put(P->child.tok_w, 1) == 1) {
 		P->parked++;
-		P->parked_at = now_ms();
+		offer_parked(&P->offer, now_ms());
 	} else {
 		to_parent(P, (unsigned long)tok_withdrew(&P->tok));
 	}
 	traced(P, "took", 1);
 }
 
-/*
- * The child left its parked token unread for IDLE_MS: it has nothing to
- * start in parallel right now (one job on its implicit slot, a long link),
- * and a sibling may need that slot.  Take it back and offer one again on
- * the child's next sign of life (a return), or after a back-off that
- * doubles up to PROBE_MAX_MS: no pipe says "a reader is waiting", so an
- * offer now and then is how a child that became hungry without returning
- * anything (its jobs all on the implicit slot) gets going again.
- */
+/* The child left its parked token unread (offer.h): take it back. */
 static void withdraw(struct proxy *P, long now)
 {
 	int r = js_take(P->child.tok_peek, 0);
@@ -720,17 +698,13 @@ static void withdraw(struct proxy *P, long now)
 		return;		/* the child took it after all */
 	to_parent(P, (unsigned long)tok_withdrew(&P->tok));
 	traced(P, "withdrew unread", 1);
-	P->backoff = P->backoff ? P->backoff * 2 : PROBE_MIN_MS;
-	if (P->backoff > PROBE_MAX_MS)
-		P->backoff = PROBE_MAX_MS;
-	P->probe_at = now + P->backoff;
+	offer_withdrew(&P->offer, now);
 }
 
-static int min_timeout(int a, long b)
+static void lower(int *timeout, int ms)
 {
-	if (b < 0)
-		b = 0;
-	return a < 0 || b < a ? (int)b : a;
+	if (*timeout < 0 || ms < *timeout)
+		*timeout = ms;
 }
 
 /* Loop: relay until the child is gone. */
@@ -745,18 +719,10 @@ static void relay(struct proxy *P)
 		long now = now_ms();
 		int offer;
 
-		if (P->parked && can_withdraw) {
-			if (now - P->parked_at >= IDLE_MS)
-				withdraw(P, now);
-			else
-				timeout = min_timeout(timeout,
-					P->parked_at + IDLE_MS - now);
-		}
-		if (P->probe_at && now >= P->probe_at)
-			P->probe_at = 0;
-		offer = P->parked == 0 && P->probe_at == 0;
-		if (P->probe_at)
-			timeout = min_timeout(timeout, P->probe_at - now);
+		if (P->parked && can_withdraw &&
+		    offer_expired(&P->offer, now, &timeout))
+			withdraw(P, now);
+		offer = P->parked == 0 && offer_due(&P->offer, now, &timeout);
 		/* Our own pool answers at once: no need to wait for it. */
 		if (P->root && offer && P->pool_free)
 			park(P);
@@ -771,12 +737,12 @@ static void relay(struct proxy *P)
 			fds[tok = n++] = (struct pollfd){ P->child.tok_w,
 							  POLLOUT, 0 };
 		else if (P->parked)
-			timeout = min_timeout(timeout, 2); /* no one-slot */
+			lower(&timeout, 2);	/* no one-slot pipe */
 		if (fifo && P->parked == 0)	/* a return into the empty */
 			fds[tok = n++] = (struct pollfd){ P->child.tok_peek,
 							  POLLIN, 0 };
 		if (fifo && P->tok.taken > P->parked)
-			timeout = min_timeout(timeout, FIFO_TICK_MS);
+			lower(&timeout, FIFO_TICK_MS);
 		if (poll(fds, (nfds_t)n, timeout) < 0) {
 			if (errno != EINTR)
 				jp_fatal(1, "poll:");	/* cannot happen */
@@ -791,11 +757,11 @@ static void relay(struct proxy *P)
 
 			rebalance_fifo(P);
 			if (P->parked < before || P->tok.taken > P->parked)
-				hungry(P);
+				offer_hungry(&P->offer);
 		} else if (P->parked && (tok < 0 || fds[tok].revents)) {
 			P->parked = js_pending(P->child.tok_r);
 			if (P->parked == 0)
-				hungry(P);
+				offer_hungry(&P->offer);
 		}
 		if (par >= 0 && fds[par].revents && P->parked == 0)
 			park(P);

@@ -56,6 +56,7 @@
 #include "fdpass.h"
 #include "jobserver.h"
 #include "msg.h"
+#include "offer.h"
 #include "signals.h"
 #include "tokens.h"
 
@@ -102,6 +103,7 @@ struct conn {
 	struct child_js js;	/* ours: tok_w, ret_r, tok_peek (or tok_r) */
 	struct tokens tok;
 	unsigned long parked;	/* tokens waiting in its token pipe */
+	struct offer offer;	/* an idle client's waiting token goes back */
 	int ret_open;		/* a process may still write a return */
 	int look;		/* poll said its token pipe was emptied */
 	int dead;		/* to be removed at the end of this round */
@@ -191,6 +193,7 @@ static void park(struct daemon *D, struct conn *c)
 	tok_took(&c->tok);
 	if (js_put(c->js.tok_w, 1) == 1) {
 		c->parked++;
+		offer_parked(&c->offer, now_ms());
 		return;
 	}
 	/* The client cannot take it (pipe gone?): straight back. */
@@ -200,6 +203,8 @@ static void park(struct daemon *D, struct conn *c)
 /* Give free tokens to connections with an empty pipe, round-robin. */
 static void distribute(struct daemon *D)
 {
+	long now = now_ms();
+	int later = -1;
 	size_t i, k;
 
 	if (D->stopping || D->n == 0)
@@ -211,7 +216,8 @@ static void distribute(struct daemon *D)
 
 		i = (D->rr + k) % D->n;
 		c = D->c[i];
-		if (!is_job(c) || c->parked || !c->ret_open)
+		if (!is_job(c) || c->parked || !c->ret_open ||
+		    !offer_due(&c->offer, now, &later))
 			continue;
 		park(D, c);
 		D->rr = (i + 1) % D->n;
@@ -653,6 +659,7 @@ static void on_returns(struct daemon *D, struct conn *c)
 			" refused (said once per client)", (long)c->pid, (long)c->uid,
 			(unsigned long)n - fwd);
 	to_pool(D, fwd);
+	offer_hungry(&c->offer);	/* it is busy: offer at once */
 }
 
 /* ---- signals ---- */
@@ -866,6 +873,7 @@ int serve_main(const char *sock, int jobs, const struct serve_opts *o)
 	for (;;) {
 		size_t i, n = 0, need = 2 + 3 * D.n;
 		long now = now_ms(), next = -1;
+		int later = -1;		/* offer.h deadlines, ms */
 		int timeout, tick = 0, r;
 
 		if (D.stopping && !held_anywhere(&D)) {
@@ -925,8 +933,16 @@ int serve_main(const char *sock, int jobs, const struct serve_opts *o)
 			} else if (c->parked) {
 				tick = 1;
 			}
+			/* When an idle token is due back, or a withdrawn
+			 * client due an offer (offer.h). */
+			if (c->parked && c->js.tok_peek >= 0)
+				offer_expired(&c->offer, now, &later);
+			else if (!c->parked)
+				offer_due(&c->offer, now, &later);
 		}
 		timeout = next < 0 ? -1 : next <= now ? 0 : (int)(next - now);
+		if (later >= 0 && (timeout < 0 || later < timeout))
+			timeout = later;
 		if (tick && (timeout < 0 || timeout > TICK_MS))
 			timeout = TICK_MS;
 		if (D.accept_paused && D.n == 0 && timeout < 0)
@@ -987,9 +1003,17 @@ int serve_main(const char *sock, int jobs, const struct serve_opts *o)
 				}
 				continue;
 			}
-			if (c->parked && (c->look || !c->js.oneslot))
+			if (c->parked && (c->look || !c->js.oneslot)) {
 				c->parked = js_pending(peek_fd(c));
+				if (!c->parked)
+					offer_hungry(&c->offer);
+			}
 			c->look = 0;
+			if (c->parked && c->js.tok_peek >= 0 &&
+			    offer_expired(&c->offer, now, &later)) {
+				withdraw(&D, c);
+				offer_withdrew(&c->offer, now);
+			}
 			if (D.stopping && c->parked)
 				withdraw(&D, c);
 			if (c->sock < 0 && !c->ret_open)

@@ -12,7 +12,7 @@ pass=0
 fail=0
 failed=
 
-for u in tests/test_makeflags tests/test_tokens; do
+for u in tests/test_makeflags tests/test_tokens tests/test_offer; do
 	if "./$u"; then
 		pass=$((pass + 1))
 	else

@@ -1,0 +1,49 @@
+/* offer: see offer.h. */
+#include "offer.h"
+
+static void lower(int *timeout, long ms)
+{
+	if (ms < 0)
+		ms = 0;
+	if (*timeout < 0 || ms < *timeout)
+		*timeout = (int)ms;
+}
+
+void offer_parked(struct offer *o, long now)
+{
+	o->parked_at = now;
+}
+
+int offer_expired(const struct offer *o, long now, int *timeout)
+{
+	if (now - o->parked_at >= OFFER_IDLE_MS)
+		return 1;
+	lower(timeout, o->parked_at + OFFER_IDLE_MS - now);
+	return 0;
+}
+
+void offer_withdrew(struct offer *o, long now)
+{
+	o->backoff = o->backoff ? o->backoff * 2 : OFFER_PROBE_MIN_MS;
+	if (o->backoff > OFFER_PROBE_MAX_MS)
+		o->backoff = OFFER_PROBE_MAX_MS;
+	o->probe_at = now + o->backoff;
+}
+
+void offer_hungry(struct offer *o)
+{
+	o->probe_at = 0;
+	o->backoff = 0;
+}
+
+int offer_due(struct offer *o, long now, int *timeout)
+{
+	if (o->probe_at == 0)
+		return 1;
+	if (now >= o->probe_at) {
+		o->probe_at = 0;
+		return 1;
+	}
+	lower(timeout, o->probe_at - now);
+	return 0;
+}
