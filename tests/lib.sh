@@ -36,6 +36,17 @@ maxconc() {
 	echo "$2"
 }
 
+# crash_tree DIR: a sub-make with jobs a b c holding tokens until k has
+# SIGKILLed it (k waits for all four to run at once: -j4 reached as well).
+crash_tree() {
+	mkdir -p "$1" D
+	cat >"$1/Makefile" <<EOF
+all: a b c k
+a b c: ; @$TJOB $PWD/D --until $PWD/D/killed
+k: ; @$TJOB $PWD/D --kill \$\$PPID --when 4
+EOF
+}
+
 run_one() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/jobproxy-test.XXXXXX")
 	# die exits from anywhere: clean up on every way out.

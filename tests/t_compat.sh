@@ -43,17 +43,6 @@ fresh() {
 	mkdir -p "$TOP/$1" && cd "$TOP/$1" || die "cannot make $TOP/$1"
 }
 
-# A sub-make DIR with jobs a b c holding tokens until k has SIGKILLed it
-# (k waits for all four to run at once: that is -j4 reached as well).
-crash_tree() {
-	mkdir -p "$1" D
-	cat >"$1/Makefile" <<EOF
-all: a b c k
-a b c: ; @$TJOB $PWD/D --until $PWD/D/killed
-k: ; @$TJOB $PWD/D --kill \$\$PPID --when 4
-EOF
-}
-
 # A sub-make DIR of six jobs that each wait until four ran at once.
 need4_tree() {
 	mkdir -p "$1" D

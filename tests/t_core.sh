@@ -10,16 +10,6 @@ need_make43() {
 		die "these tests need GNU make 4.3 as 'make'; found: $(make --version | head -1)"
 }
 
-# A sub-make with jobs a b c holding tokens until k has SIGKILLed it.
-crash_tree() {
-	mkdir -p "$1" D
-	cat >"$1/Makefile" <<EOF
-all: a b c k
-a b c: ; @$TJOB $PWD/D --until $PWD/D/killed
-k: ; @$TJOB $PWD/D --kill \$\$PPID --when 4
-EOF
-}
-
 t_concurrency_reaches_j4() {
 	need_make43
 	mkdir -p sub D
