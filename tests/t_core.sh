@@ -144,6 +144,35 @@ t_garbage_makeflags_warn_and_run() {
 	expect "stderr for -2,-2" "$(cat err)" ""
 }
 
+t_bad_fifo_warns_and_runs() {
+	: >regular
+	for path in "$PWD/no-such-fifo" "$PWD/regular"; do
+		mf=" -j4 --jobserver-auth=fifo:$path"
+		MAKEFLAGS="$mf" "$JP" sh -c 'echo "$MAKEFLAGS"' >out 2>err
+		expect "status for $path" "$?" 0
+		expect "child's MAKEFLAGS untouched" "$(cat out)" "$mf"
+		expect "lines on stderr" "$(wc -l <err | tr -d ' ')" 1
+	done
+	grep -q 'is not a fifo' err || die "message: $(cat err)"
+}
+
+# The parent's fifo vanishes mid-build (make 4.4 unlinks it when it dies):
+# the fds jobproxy holds still work, and nothing fails.
+t_vanished_fifo_mid_build() {
+	cat >child.sh <<'EOF'
+# Remove the pool's fifo, then take and give back tokens through ours.
+rm -f "$1"
+set -- $(echo "$MAKEFLAGS" | sed 's/.*--jobserver-auth=\([0-9]*\),\([0-9]*\).*/\1 \2/')
+head -c 2 /proc/self/fd/$1 >/dev/null && printf xx >/proc/self/fd/$2
+echo done
+EOF
+	$POOL --style fifo -j3 --report r -- sh -c \
+		'exec "$JP" --style=pipe sh child.sh "${MAKEFLAGS##*fifo:}"' >out 2>err
+	expect "status" "$?" 0
+	expect "child ran" "$(cat out)" "done"
+	expect "root pool" "$(field end r)" 2
+}
+
 t_fd_exhaustion_warn_and_run() {
 	# Room for stdio and the pool's two fds, not for our pipes.
 	$POOL -j3 --report r -- sh -c "ulimit -n 6; exec \"$JP\" sh -c 'echo ran'" >out 2>err
