@@ -24,7 +24,7 @@
 #include "msg.h"
 #include "offer.h"
 #include "pidwatch.h"
-#include "serve.h"		/* [serve hook] */
+#include "serve.h"	
 #include "signals.h"
 #include "tokens.h"
 #include "trace.h"
@@ -61,7 +61,7 @@ struct proxy {
 	int verbose, stats, insert;
 	FILE *trace;		/* --trace FILE, or NULL */
 	int jobs;		/* -j N: root pool size; 0 auto; -1 not given */
-	const char *sock;	/* [serve hook] --connect SOCKET, or NULL */
+	const char *sock;	/* --connect SOCKET, or NULL */
 	enum style style;
 
 	/* environment */
@@ -191,9 +191,9 @@ static void options(struct proxy *P, int argc, char **argv)
 			if (!P->trace)
 				jp_warn("cannot write the trace to %s:", f);
 		} else if (!strcmp(a, "--connect") && i + 1 < argc) {
-			P->sock = argv[++i];	/* [serve hook] */
+			P->sock = argv[++i];
 		} else if (!strncmp(a, "--connect=", 10)) {
-			P->sock = a + 10;	/* [serve hook] */
+			P->sock = a + 10;
 		} else if (!strcmp(a, "--no-insert")) {
 			P->insert = 0;
 		} else if (!strncmp(a, "--style=", 8)) {
@@ -259,7 +259,6 @@ static int find_parent(struct proxy *P)
 	return 0;
 }
 
-/* ==== [serve hook] begin: the machine-wide pool (serve.c) ==== */
 /*
  * With --connect SOCKET, or JOBPROXY_SOCKET when the environment names no
  * jobserver, the daemon's per-connection pipe pair is our parent
@@ -322,7 +321,6 @@ static int find_daemon(struct proxy *P)
 		   P->sock, jobs, fds);
 	return 1;
 }
-/* ==== [serve hook] end ==== */
 
 static const char *base(const char *path)
 {
@@ -798,26 +796,34 @@ static void finish(struct proxy *P)
 	pw_exit_like(P->status);
 }
 
+/*
+ * No jobserver to borrow from.  With -j N we are the root pool; without,
+ * the command runs in our place, a make with MAKE= inserted so that it
+ * stays its own root pool and only its sub-makes get a jobproxy.  A
+ * malformed auth (said already) leaves everything as it was.
+ */
+static void no_parent(struct proxy *P, const char *argv0)
+{
+	if (P->auth.kind != JS_NONE || P->jobs < 0) {
+		if (P->auth.kind == JS_NONE)
+			insert_make(P, argv0);
+		pw_exec(P->cargv);
+	}
+	P->root = 1;
+	if (P->jobs == 0)
+		P->jobs = jobs_auto();
+}
+
 int main(int argc, char **argv)
 {
 	static struct proxy P;
 
-	serve_cli(argc, argv);	/* [serve hook] --serve, --status: exit */
+	serve_cli(argc, argv);	/* --serve, --status: they never return */
 	options(&P, argc, argv);
-	if (!find_daemon(&P) && !find_parent(&P)) {	/* [serve hook] */
-		/* No jobserver: -j makes us the root; else the top make stays
-		 * its own root pool, and only its sub-makes get jobproxy. */
-		if (P.auth.kind != JS_NONE || P.jobs < 0) {
-			if (P.auth.kind == JS_NONE)
-				insert_make(&P, argv[0]);
-			pw_exec(P.cargv);
-		}
-		P.root = 1;
-		if (P.jobs == 0)
-			P.jobs = jobs_auto();
-	} else if (P.jobs >= 0) {
+	if (!find_daemon(&P) && !find_parent(&P))
+		no_parent(&P, argv[0]);
+	else if (P.jobs >= 0)
 		jp_verbose("-j ignored: the parent jobserver sets the pool");
-	}
 	if (setup(&P) < 0)
 		run_plain(&P);
 	insert_make(&P, argv[0]);
