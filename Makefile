@@ -31,7 +31,7 @@ OBJS = proxy.o makeflags.o tokens.o jobserver.o pidwatch.o signals.o msg.o \
 HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h trace.h offer.h \
        fdpass.h serve.h
 UNIT = tests/test_makeflags tests/test_tokens tests/test_offer
-TOOLS = tests/pool tests/tjob
+TOOLS = tests/pool tests/tjob tests/stress
 FUZZ_SECONDS = 60
 
 all: jobproxy
@@ -77,7 +77,7 @@ demo: jobproxy $(TOOLS)
 bench: jobproxy $(TOOLS)
 	sh bench/run.sh
 
-stress: jobproxy $(TOOLS) tests/stress
+stress: jobproxy $(TOOLS)
 	tests/stress
 
 fuzz:

@@ -186,13 +186,13 @@ size_t mf_rewrite(const char *flags, const char *auth, const char *fds,
 		pre = options ? auth_prefix(s, len) : 0;
 		if (len == 2 && s[0] == '-' && s[1] == '-')
 			options = 0;
-		if (pre == sizeof FDS - 1 && !fds) {
-			/* Drop the word with the blanks before it. */
-			s += len;
-			continue;
-		}
 		put(&k, b, (size_t)(s - b));
-		if (pre) {
+		if (pre == sizeof FDS - 1 && !fds) {
+			/* No fds to name (a fifo): the old form cannot say
+			 * it, so the word becomes the new form. */
+			put(&k, AUTH, sizeof AUTH - 1);
+			put(&k, auth, strlen(auth));
+		} else if (pre) {
 			const char *v = pre == sizeof AUTH - 1 ? auth : fds;
 
 			put(&k, s, pre);

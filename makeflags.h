@@ -36,8 +36,9 @@ void mf_parse(const char *flags, struct js_auth *out);
 /*
  * Copy FLAGS to OUT with the value of every auth word replaced:
  * "--jobserver-auth=" words get AUTH ("R,W" or "fifo:PATH"), old
- * "--jobserver-fds=" words get FDS ("R,W"; NULL drops such words, for a
- * fifo child that has no fds to name).  Every other byte is kept.
+ * "--jobserver-fds=" words get FDS ("R,W"; with NULL, for a fifo child
+ * that has no fds to name, such a word becomes "--jobserver-auth=AUTH").
+ * Every other byte is kept.
  * Returns the length of the result, like snprintf: when it is >= OUTSZ the
  * output was cut and the caller needs a bigger buffer.
  */

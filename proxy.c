@@ -533,7 +533,7 @@ static void spawn(struct proxy *P)
 	c.setenv = P->env;
 	P->pid = pw_spawn(&c, &err);
 	if (P->pid < 0) {
-		jp_warn("cannot fork: running %s without jobproxy:",
+		jp_warn("cannot start %s, running it without jobproxy:",
 			P->argv[0]);
 		sig_child_reset();
 		run_plain(P);

@@ -408,4 +408,15 @@ t_gcc_lto_jobserver() {
 	expect "the program's output" "$(./prog)" 38214
 }
 
+# Found by make stress (seed 424242, round 35): under a make <= 4.1 parent,
+# which writes only --jobserver-fds, a fifo-style child lost its jobserver.
+t_old_form_parent_fifo_child() {
+	$POOL -j3 --fds-form --report r -- "$JP" --style=fifo \
+		sh -c 'echo "$MAKEFLAGS"' >out 2>err
+	expect "status" "$?" 0
+	grep -q -- '--jobserver-auth=fifo:' out ||
+		die "the child was given no jobserver: $(cat out)"
+	expect "root pool" "$(field end r)" 2
+}
+
 run_one "$1"

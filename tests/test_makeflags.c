@@ -544,12 +544,13 @@ static void rewrite_tail_untouched(void **state)
 	    "k -j4 --jobserver-auth=3,4 -- X=--jobserver-auth=9,9 FOO=a\\ b",
 	    "fifo:/x/y", NULL,
 	    "k -j4 --jobserver-auth=fifo:/x/y -- X=--jobserver-auth=9,9 FOO=a\\ b");
-	/* tail words that are auth words are data, fds==NULL drops none */
+	/* tail words that are auth words are data, never rewritten */
 	assert_rewrite("-j4 -- --jobserver-auth=9,9 --jobserver-fds=9,9",
 		       "7,8", NULL,
 		       "-j4 -- --jobserver-auth=9,9 --jobserver-fds=9,9");
 	assert_rewrite("--jobserver-fds=3,4 --  --jobserver-fds=9,9\\ \\\\ ",
-		       "7,8", NULL, " --  --jobserver-fds=9,9\\ \\\\ ");
+		       "7,8", NULL,
+		       "--jobserver-auth=7,8 --  --jobserver-fds=9,9\\ \\\\ ");
 	/* escapes, odd blanks and a trailing lone backslash kept byte for byte */
 	assert_rewrite("--jobserver-auth=3,4 -- A=\\\\ B=\\\t\tC=x\\",
 		       "7,8", "7,8",
@@ -559,39 +560,37 @@ static void rewrite_tail_untouched(void **state)
 		       "a\\ -- --jobserver-auth=7,8");
 }
 
-static void rewrite_drop_fds(void **state)
+static void rewrite_fds_for_fifo(void **state)
 {
 	(void)state;
-	/* the word goes with the blanks before it */
-	assert_rewrite("--jobserver-fds=3,4 -j", "fifo:/x/y", NULL, " -j");
-	assert_rewrite(" --jobserver-fds=3,4 -j", "fifo:/x/y", NULL, " -j");
-	assert_rewrite("kw --jobserver-fds=3,4 -j", "fifo:/x/y", NULL, "kw -j");
-	assert_rewrite("-j --jobserver-fds=3,4", "fifo:/x/y", NULL, "-j");
-	assert_rewrite("--jobserver-fds=3,4", "fifo:/x/y", NULL, "");
-	assert_rewrite("  --jobserver-fds=3,4  ", "fifo:/x/y", NULL, "  ");
-	assert_rewrite("a\t--jobserver-fds=3,4\tb", "fifo:/x/y", NULL, "a\tb");
-	assert_rewrite("--jobserver-fds=1,2 --jobserver-fds=3,4 x", "7,8", NULL,
-		       " x");
-	/* cargo: the auth word stays, the fds one goes */
+	/* no fds to name: the old form becomes the new one, blanks kept */
+	assert_rewrite("--jobserver-fds=3,4 -j", "fifo:/x/y", NULL,
+		       "--jobserver-auth=fifo:/x/y -j");
+	assert_rewrite("kw --jobserver-fds=3,4 -j", "fifo:/x/y", NULL,
+		       "kw --jobserver-auth=fifo:/x/y -j");
+	assert_rewrite("  --jobserver-fds=3,4  ", "fifo:/x/y", NULL,
+		       "  --jobserver-auth=fifo:/x/y  ");
+	assert_rewrite("a\t--jobserver-fds=3,4\tb", "fifo:/x/y", NULL,
+		       "a\t--jobserver-auth=fifo:/x/y\tb");
+	/* cargo: both words name the same fifo */
 	assert_rewrite("-j --jobserver-fds=3,4 --jobserver-auth=3,4",
-		       "fifo:/x/y", NULL, "-j --jobserver-auth=fifo:/x/y");
-	assert_rewrite("-j --jobserver-auth=3,4 --jobserver-fds=3,4 -k",
-		       "fifo:/x/y", NULL, "-j --jobserver-auth=fifo:/x/y -k");
-	/* a malformed fds word is dropped as well */
-	assert_rewrite("-j --jobserver-fds=zz -k", "7,8", NULL, "-j -k");
-	/* escaped backslash before the dropped word stays intact */
-	assert_rewrite("a\\\\ --jobserver-fds=3,4", "7,8", NULL, "a\\\\");
+		       "fifo:/x/y", NULL,
+		       "-j --jobserver-auth=fifo:/x/y --jobserver-auth=fifo:/x/y");
+	/* a malformed fds word is replaced as well */
+	assert_rewrite("-j --jobserver-fds=zz -k", "7,8", NULL,
+		       "-j --jobserver-auth=7,8 -k");
+	/* escaped backslash before the word stays intact */
+	assert_rewrite("a\\\\ --jobserver-fds=3,4", "7,8", NULL,
+		       "a\\\\ --jobserver-auth=7,8");
 
-	/* sensible: the result has no fds text left, other words intact */
+	/* the make <= 4.1 form under a fifo child still names a jobserver */
 	{
-		const char *in = "kw -j --jobserver-fds=3,4 --jobserver-auth=3,4"
-				 " -- X=1";
+		const char *in = "kw -j --jobserver-fds=3,4 -- X=1";
 		char out[128];
 		struct js_auth a;
 
 		mf_rewrite(in, "fifo:/x/y", NULL, out, sizeof out);
 		assert_null(strstr(out, "--jobserver-fds"));
-		assert_null(strstr(out, "3,4"));
 		assert_string_equal(out, "kw -j --jobserver-auth=fifo:/x/y -- X=1");
 		mf_parse(out, &a);
 		assert_int_equal(a.kind, JS_FIFO);
@@ -991,13 +990,13 @@ static void ref_parse(const char *s, struct rparse *p)
 	}
 }
 
-/* Reference rewrite: copy, replacing option auth values, dropping option
- * fds words (with the blanks before them) when FDS is NULL. */
+/* Reference rewrite: copy, replacing option auth values; with FDS NULL an
+ * option fds word becomes an auth word naming AUTH. */
 static char *ref_rewrite(const char *s, const char *auth, const char *fds)
 {
 	struct rword w[MAXW];
 	int n = ref_split(s, w), i;
-	size_t cap = strlen(s) + (size_t)n * (strlen(auth) +
+	size_t cap = strlen(s) + (size_t)n * (strlen(AUTHP) + strlen(auth) +
 			(fds ? strlen(fds) : 0)) + 1, o = 0, at = 0;
 	char *out = malloc(cap);
 
@@ -1006,13 +1005,14 @@ static char *ref_rewrite(const char *s, const char *auth, const char *fds)
 		size_t blanks = w[i].start - at;
 		int k = w[i].option ? w[i].kind : 0;
 
-		if (k == 2 && !fds) {
-			at = w[i].start + w[i].len;
-			continue;
-		}
 		memcpy(out + o, s + at, blanks);
 		o += blanks;
-		if (k == 1 || k == 2) {
+		if (k == 2 && !fds) {
+			memcpy(out + o, AUTHP, strlen(AUTHP));
+			o += strlen(AUTHP);
+			memcpy(out + o, auth, strlen(auth));
+			o += strlen(auth);
+		} else if (k == 1 || k == 2) {
 			size_t pre = k == 1 ? strlen(AUTHP) : strlen(FDSP);
 			const char *v = k == 1 ? auth : fds;
 
@@ -1236,7 +1236,7 @@ int main(void)
 		cmocka_unit_test(parse_huge),
 		cmocka_unit_test(rewrite_forms),
 		cmocka_unit_test(rewrite_tail_untouched),
-		cmocka_unit_test(rewrite_drop_fds),
+		cmocka_unit_test(rewrite_fds_for_fifo),
 		cmocka_unit_test(rewrite_no_auth_unchanged),
 		cmocka_unit_test(rewrite_truncation),
 		cmocka_unit_test(rewrite_huge),
