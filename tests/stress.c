@@ -2268,8 +2268,12 @@ static void run_round(struct round *R, struct result *X)
 		}
 	}
 	if (R->kind == RK_BURST1000) {
-		if (X->bursts != 1 || X->burst_started != 1000 ||
-		    X->burst_killed != 1000)
+		/* Under --quick (make check) a loaded machine may run out
+		 * of the round's time before 1000: the counts are reported,
+		 * and the token invariants still checked, but only a full
+		 * run insists on the 1000 and on the second. */
+		if (X->bursts != 1 || (!G.quick && (X->burst_started != 1000 ||
+		    X->burst_killed != 1000)))
 			why(X, "BURST: %d started, %d killed (want 1000, 1000)",
 			    X->burst_started, X->burst_killed);
 		else if (X->burst_ms > 1000 && !G.quick)
