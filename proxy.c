@@ -549,6 +549,14 @@ static void spawn(struct proxy *P)
 	jp_verbose("running %s as pid %ld", P->argv[0], (long)P->pid);
 }
 
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* --trace: an event and the ledger after it. */
 static void traced(struct proxy *P, const char *event, unsigned long n)
 {
@@ -615,6 +623,15 @@ static void on_returns(struct proxy *P)
 	if ((unsigned long)n > fwd)
 		jp_verbose("refused %lu token(s) the child never took",
 			   (unsigned long)n - fwd);
+	/* make releases a token when a job ends and takes one for the next:
+	 * with the pipe empty, keep the returned one for it rather than
+	 * hand it to the parent and race everyone to read it back. */
+	if (fwd && P->parked == 0 && js_put(P->child.tok_w, 1) == 1) {
+		tok_kept(&P->tok);
+		fwd--;
+		P->parked = 1;
+		offer_parked(&P->offer, now_ms());
+	}
 	to_parent(P, fwd);
 	offer_hungry(&P->offer);
 	traced(P, "returned", fwd);
@@ -663,13 +680,6 @@ static int from_parent(struct proxy *P)
 	return r == 1;	/* 0: another client won the poll-then-read race */
 }
 
-static long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* Park one token where the child reads it. */
 static void park(struct proxy *P)

@@ -22,6 +22,12 @@ int tok_child_returned(struct tokens *t, unsigned long in_pipe)
 	return 1;
 }
 
+void tok_kept(struct tokens *t)
+{
+	t->taken++;
+	t->returned--;
+}
+
 int tok_withdrew(struct tokens *t)
 {
 	if (t->taken == 0) {

@@ -33,6 +33,13 @@ void tok_took(struct tokens *t);
 int tok_child_returned(struct tokens *t, unsigned long in_pipe);
 
 /*
+ * A token the child just returned (tok_child_returned said 1) goes
+ * straight back into its empty pipe instead of to the parent: it stays
+ * taken, and counts as returned no more.
+ */
+void tok_kept(struct tokens *t);
+
+/*
  * We took back a token that the child never read (parked, then withdrawn).
  * Returns 1 when it is ours to give to the parent, 0 when it was not
  * (a fifo child's over-return): the caller swallows it then.
