@@ -5,6 +5,7 @@
 #   make bench      speed and footprint beside plain make (not part of check)
 #   make stress     seeded fault injection, 10,000 faults (not part of check)
 #   make fuzz       libFuzzer over the pure parts, FUZZ_SECONDS each
+#   make memcheck   the integration tests with jobproxy under valgrind
 #   make install    PREFIX=/usr/local DESTDIR= (binary and man page)
 #   SANITIZE=1      build with -fsanitize=address,undefined
 #   WERROR=1        warnings are errors (CI)
@@ -74,6 +75,11 @@ check: jobproxy $(TOOLS)
 demo: jobproxy $(TOOLS)
 	sh examples/demo.sh
 
+memcheck: jobproxy $(TOOLS)
+	sh tests/tools/deps.sh
+	JOBPROXY_MEMCHECK=1 sh tests/run.sh tests/t_core.sh tests/t_insert.sh \
+	    tests/t_compat.sh tests/t_serve.sh
+
 bench: jobproxy $(TOOLS)
 	sh bench/run.sh
 
@@ -96,4 +102,4 @@ uninstall:
 clean:
 	rm -f jobproxy $(OBJS) $(UNIT) $(TOOLS)
 
-.PHONY: all check demo bench stress fuzz install uninstall clean
+.PHONY: all check memcheck demo bench stress fuzz install uninstall clean
