@@ -244,6 +244,18 @@ static const char *tail_start(const char *s)
 	}
 }
 
+/* Does [S, END) end in an odd run of backslashes (a dangling escape)? */
+static int odd_backslashes(const char *s, const char *end)
+{
+	size_t n = 0;
+
+	while (end > s && end[-1] == '\\') {
+		end--;
+		n++;
+	}
+	return n % 2;
+}
+
 size_t mf_add_auth(const char *flags, int jobs, const char *auth,
 		   char *out, size_t outsz)
 {
@@ -254,8 +266,15 @@ size_t mf_add_auth(const char *flags, int jobs, const char *auth,
 	int n = snprintf(j, sizeof j, " -j%d --jobserver-auth=", jobs);
 
 	put(&k, s, (size_t)(t - s));
+	/* A lone backslash ending the options was a literal one; before our
+	 * blank it would escape it, so it is written escaped. */
+	if (t > s && t[-1] == '\\' && odd_backslashes(s, t))
+		put(&k, "\\", 1);
 	put(&k, j, n > 0 ? (size_t)n : 0);
 	put(&k, auth, strlen(auth));
+	/* "-- X=1" with no blank before its "--": keep the words apart. */
+	if (*t && !is_blank(*t))
+		put(&k, " ", 1);
 	put(&k, t, strlen(t));
 	if (outsz)
 		out[k.len < outsz ? k.len : outsz - 1] = '\0';

@@ -802,6 +802,62 @@ static void unescape(void **state)
 /* ------------------------------------------------------------------ */
 /* mf_dry_run                                                         */
 
+static void add_auth_case(const char *in, const char *want)
+{
+	char out[256];
+	struct js_auth a;
+	size_t n = mf_add_auth(in, 4, "7,8", out, sizeof out);
+
+	assert_int_equal(n, strlen(want));
+	assert_string_equal(out, want);
+	mf_parse(out, &a);
+	assert_int_equal(a.kind, JS_PIPE);
+	assert_int_equal(a.rfd, 7);
+	assert_int_equal(a.wfd, 8);
+}
+
+static void add_auth(void **state)
+{
+	(void)state;
+	add_auth_case(NULL, " -j4 --jobserver-auth=7,8");
+	add_auth_case("", " -j4 --jobserver-auth=7,8");
+	add_auth_case("s", "s -j4 --jobserver-auth=7,8");
+	add_auth_case("s -- X=a\\ b", "s -j4 --jobserver-auth=7,8 -- X=a\\ b");
+	/* make 4.4's disabling word stays, ours comes after and wins */
+	add_auth_case(" --jobserver-auth=-2,-2",
+		      " --jobserver-auth=-2,-2 -j4 --jobserver-auth=7,8");
+	/* found by the fuzzer: "--" first would be glued to our word */
+	add_auth_case("-- X=1", " -j4 --jobserver-auth=7,8 -- X=1");
+	/* found by the fuzzer: a dangling backslash would escape our blank */
+	add_auth_case("k\\", "k\\\\ -j4 --jobserver-auth=7,8");
+	add_auth_case("k\\\\", "k\\\\ -j4 --jobserver-auth=7,8");
+}
+
+static void has_var_and_argv_jobs(void **state)
+{
+	/* argv strings are writable: -Wwrite-strings wants arrays */
+	char C[] = "-C", x[] = "x", J8[] = "-j8", KJ[] = "-kj", CJ[] = "-Cj";
+	char all[] = "all", jobs3[] = "--jobs=3", k[] = "-k", dd[] = "--";
+	char J4[] = "-j4";
+	char *j8[] = { C, x, J8, NULL };
+	char *kj[] = { KJ, NULL };
+	char *cj[] = { CJ, all, NULL };
+	char *jobs[] = { jobs3, NULL };
+	char *none[] = { k, dd, J4, NULL };
+
+	(void)state;
+	assert_true(mf_has_var(" -j4 -- MAKE=x\\ y", "MAKE"));
+	assert_true(mf_has_var("-- MAKE:=x", "MAKE"));
+	assert_false(mf_has_var(" -j4 -- MAKEFLAGS=x", "MAKE"));
+	assert_false(mf_has_var("MAKE=x", "MAKE"));	/* not in a tail */
+	assert_false(mf_has_var(NULL, "MAKE"));
+	assert_true(mf_argv_sets_jobs(j8));
+	assert_true(mf_argv_sets_jobs(kj));
+	assert_false(mf_argv_sets_jobs(cj));		/* directory "j" */
+	assert_true(mf_argv_sets_jobs(jobs));
+	assert_false(mf_argv_sets_jobs(none));
+}
+
 static void dry_run(void **state)
 {
 	(void)state;
@@ -1242,6 +1298,8 @@ int main(void)
 		cmocka_unit_test(rewrite_huge),
 		cmocka_unit_test(unescape),
 		cmocka_unit_test(dry_run),
+		cmocka_unit_test(add_auth),
+		cmocka_unit_test(has_var_and_argv_jobs),
 		cmocka_unit_test(property_random),
 	};
 
