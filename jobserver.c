@@ -177,7 +177,7 @@ int js_make_child(struct child_js *c)
 {
 	int t[2], r[2];
 
-	c->tok_peek = -1;
+	c->tok_peek = c->want_r = c->want_w = -1;
 	c->fifo = NULL;
 	if (cloexec_pipe(t) < 0)
 		return -1;
@@ -197,6 +197,13 @@ int js_make_child(struct child_js *c)
 	add_flags(c->ret_r, O_NONBLOCK);
 	c->oneslot = one_slot(c->tok_w);
 	c->tok_peek = reopen(c->tok_r, O_RDONLY);
+	/* Optional: without it a jobproxy below just waits for an offer. */
+	if (cloexec_pipe(r) == 0) {
+		c->want_r = r[0];
+		c->want_w = r[1];
+		add_flags(c->want_r, O_NONBLOCK);
+		add_flags(c->want_w, O_NONBLOCK);
+	}
 	return 0;
 }
 
@@ -243,6 +250,7 @@ int js_make_child_fifo(struct child_js *c)
 	int e;
 
 	c->tok_r = c->ret_r = c->ret_w = c->tok_peek = c->tok_w = -1;
+	c->want_r = c->want_w = -1;
 	c->fifo = NULL;
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
@@ -299,6 +307,8 @@ void js_close_child(struct child_js *c)
 	close_fd(&c->ret_r);
 	close_fd(&c->ret_w);
 	close_fd(&c->tok_peek);
+	close_fd(&c->want_r);
+	close_fd(&c->want_w);
 	if (c->fifo) {
 		char *slash = strrchr(c->fifo, '/');
 

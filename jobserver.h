@@ -19,6 +19,7 @@ struct child_js {
 	int tok_peek;		/* our non-blocking reader of the token pipe */
 	int oneslot;		/* tok_w polls writable only once emptied */
 	char *fifo;		/* fifo style: the path; NULL for pipes */
+	int want_r, want_w;	/* a jobproxy below says "I wait" (proxy.c) */
 };
 
 /*

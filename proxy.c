@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,7 +68,8 @@ struct proxy {
 	/* environment */
 	const char *var;	/* the variable the parent's auth came from */
 	struct js_auth auth;
-	const char *env[2 * NVARS + 1]; /* rewritten: NAME, VALUE pairs */
+	const char *env[2 * NVARS + 3]; /* for the child: NAME, VALUE pairs */
+	char want_env[64];	/* JOBPROXY_WANT for the child */
 
 	/* jobservers */
 	int root;		/* we are the pool: PARENT is a counter */
@@ -79,6 +81,9 @@ struct proxy {
 	struct offer offer;	/* when to park, when to take back */
 	int parent_ok;		/* the parent jobserver still answers */
 	int ret_open;		/* someone may still write a return */
+	int want_up;		/* the jobproxy above us: "I wait" pipe, or -1 */
+	int want_fd;		/* its number as we inherited it */
+	int wanted;		/* said so, no token since */
 
 	/* the child */
 	int sigfd;
@@ -463,8 +468,69 @@ static int rewrite_env(struct proxy *P)
 		P->env[n++] = out;
 		jp_verbose("child %s=%s", VARS[i], out);
 	}
+	if (P->child.want_w >= 0) {
+		struct stat st;
+
+		if (fstat(P->child.want_w, &st) == 0) {
+			snprintf(P->want_env, sizeof P->want_env, "%d:%lu",
+				 P->child.want_w, (unsigned long)st.st_ino);
+			P->env[n++] = "JOBPROXY_WANT";
+			P->env[n++] = P->want_env;
+		}
+	}
 	P->env[n] = NULL;
 	return 0;
+}
+
+/*
+ * A jobproxy above us (JOBPROXY_WANT="fd:inode") listens on a pipe for "a
+ * jobproxy below waits for a token": a token it took back from an idle
+ * child would otherwise reach us only at its next offer, up to a second
+ * later, since a reader waiting on a pipe makes no event.  The inode
+ * proves the fd is still that pipe and not a number reused since: a byte
+ * written into a jobserver pipe would be a token out of thin air.
+ */
+static void find_want_up(struct proxy *P)
+{
+	const char *v = getenv("JOBPROXY_WANT");
+	unsigned long ino;
+	struct stat st;
+	int fd, fl;
+
+	P->want_up = P->want_fd = -1;
+	if (P->root || !v || sscanf(v, "%d:%lu", &fd, &ino) != 2 || fd < 3)
+		return;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) != O_WRONLY || fstat(fd, &st) < 0 ||
+	    !S_ISFIFO(st.st_mode) || (unsigned long)st.st_ino != ino)
+		return;
+	P->want_fd = fd;
+	P->want_up = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+/* Tell the jobproxy above that we wait, once per wait. */
+static void want(struct proxy *P)
+{
+	if (P->want_up < 0 || P->wanted)
+		return;
+	P->wanted = 1;
+	if (write(P->want_up, "w", 1) < 0) {
+		/* full (it knows already) or gone: nothing to do */
+	}
+}
+
+/* The jobproxy below waits: offer at once, whatever the back-off. */
+static void on_want(struct proxy *P)
+{
+	char buf[64];
+	ssize_t n = read(P->child.want_r, buf, sizeof buf);
+
+	if (n == 0) {		/* no jobproxy left below */
+		close(P->child.want_r);
+		P->child.want_r = -1;
+	} else if (n > 0) {
+		offer_hungry(&P->offer);
+	}
 }
 
 /* Jobservers: open the parent's, make the child's; 0 on success. */
@@ -478,6 +544,7 @@ static int setup(struct proxy *P)
 	} else if (js_open_parent(&P->auth, &P->parent) < 0) {
 		return -1;
 	}
+	find_want_up(P);
 	fifo = child_style(P) == STYLE_FIFO;
 	if ((fifo ? js_make_child_fifo(&P->child)
 		  : js_make_child(&P->child)) < 0) {
@@ -518,7 +585,7 @@ static void run_plain(struct proxy *P)
 /* Spawn the command; on exec failure exit as the shell would. */
 static void spawn(struct proxy *P)
 {
-	int keep[2], drop[2], err;
+	int keep[3], drop[3], err;
 	struct pw_child c;
 
 	keep[0] = P->child.tok_r;
@@ -526,10 +593,17 @@ static void spawn(struct proxy *P)
 	drop[0] = P->auth.rfd;
 	drop[1] = P->auth.wfd;
 	c.argv = P->cargv;
+	keep[2] = P->child.want_w;
+	drop[2] = P->want_fd;
 	c.keep = keep;
-	c.nkeep = P->child.fifo ? 0 : 2;
+	c.nkeep = P->child.fifo ? 0 : P->child.want_w >= 0 ? 3 : 2;
 	c.drop = drop;
 	c.ndrop = !P->root && P->auth.kind == JS_PIPE ? 2 : 0;
+	if (P->want_fd >= 0) {
+		if (c.ndrop == 0)
+			drop[0] = P->want_fd;
+		c.ndrop++;
+	}
 	c.setenv = P->env;
 	P->pid = pw_spawn(&c, &err);
 	if (P->pid < 0) {
@@ -542,6 +616,9 @@ static void spawn(struct proxy *P)
 	if (P->child.ret_w >= 0)
 		close(P->child.ret_w);
 	P->child.ret_w = -1;
+	if (P->child.want_w >= 0)
+		close(P->child.want_w);
+	P->child.want_w = -1;
 	if (err) {
 		js_close_child(&P->child);
 		exit(pw_exec_status(err));
@@ -687,6 +764,7 @@ static void park(struct proxy *P)
 	if (!from_parent(P))
 		return;
 	tok_took(&P->tok);
+	P->wanted = 0;
 	if (js_put(P->child.tok_w, 1) == 1) {
 		P->parked++;
 		offer_parked(&P->offer, now_ms());
@@ -722,8 +800,8 @@ static void relay(struct proxy *P)
 	int can_withdraw = P->child.tok_peek >= 0;
 
 	while (!P->exited) {
-		struct pollfd fds[4];
-		int n = 0, timeout = -1, ret = -1, par = -1, tok = -1;
+		struct pollfd fds[5];
+		int n = 0, timeout = -1, ret = -1, par = -1, tok = -1, wnt = -1;
 		long now = now_ms();
 		int offer;
 
@@ -738,8 +816,13 @@ static void relay(struct proxy *P)
 		if (P->ret_open)
 			fds[ret = n++] = (struct pollfd){ P->child.ret_r,
 							  POLLIN, 0 };
-		if (offer && P->parent_ok && !P->root)
+		if (offer && P->parent_ok && !P->root) {
 			fds[par = n++] = (struct pollfd){ P->parent.rfd,
+							  POLLIN, 0 };
+			want(P);
+		}
+		if (P->child.want_r >= 0)
+			fds[wnt = n++] = (struct pollfd){ P->child.want_r,
 							  POLLIN, 0 };
 		if (P->parked && P->child.oneslot)
 			fds[tok = n++] = (struct pollfd){ P->child.tok_w,
@@ -760,6 +843,8 @@ static void relay(struct proxy *P)
 			on_signals(P);
 		if (ret >= 0 && fds[ret].revents)
 			on_returns(P);
+		if (wnt >= 0 && fds[wnt].revents)
+			on_want(P);
 		if (fifo) {
 			unsigned long before = P->parked;
 

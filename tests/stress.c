@@ -583,10 +583,13 @@ static int jp_chain(const struct client *C, pid_t from, pid_t *nearest)
 	return n;
 }
 
-/* A jobproxy child must get stdio and its jobserver, nothing else. */
+/* A jobproxy child must get stdio and its jobserver, nothing else but
+ * the "I wait" pipe that JOBPROXY_WANT names for a jobproxy below it. */
 static void check_own_fds(struct client *C)
 {
 	char list[4096], *w, *save = NULL;
+	const char *want = getenv("JOBPROXY_WANT");
+	int wfd = want ? atoi(want) : -1;
 
 	if (count_fds(getpid(), list, sizeof list) < 0)
 		return;
@@ -594,7 +597,8 @@ static void check_own_fds(struct client *C)
 		int fd = atoi(w);
 
 		if (fd <= 2 || (C->js.kind == 1 && (fd == C->js.r ||
-						    fd == C->js.w)))
+						    fd == C->js.w)) ||
+		    fd == wfd)
 			continue;
 		rep("L %ld %s parent=%s", (long)getpid(), w,
 		    C->plain ? "plain-fallback" : "jobproxy");

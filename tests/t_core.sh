@@ -186,9 +186,10 @@ t_fd_exhaustion_warn_and_run() {
 t_parent_fds_not_inherited() {
 	$POOL -j3 -- sh -c 'echo "$MAKEFLAGS" >orig; ls -l /proc/$$/fd/ >direct
 		exec "$JP" sh -c "ls -l /proc/\$\$/fd/ >proxied"'
-	# The pool's two pipe ends are replaced by the child's own two.
+	# The pool's two pipe ends are replaced by the child's own two, and
+	# the "I wait" pipe JOBPROXY_WANT names for a jobproxy below.
 	expect "pipes the child holds" "$(grep -c pipe: proxied)" \
-		"$(grep -c pipe: direct)"
+		"$(($(grep -c pipe: direct) + 1))"
 	for fd in $(sed 's/.*=\([0-9]*\),\([0-9]*\).*/\1 \2/' orig); do
 		grep -q " $fd -> pipe" proxied &&
 			die "the pool's fd $fd reached the child"
