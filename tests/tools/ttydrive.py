@@ -21,7 +21,9 @@ def main():
         f.write('n=0\ntrap \'n=$((n+1)); echo "int $n"\' INT\n'
                 'trap \'echo "ints=$n"; exit 0\' USR1\n'
                 'echo "ready $$"\n'
-                'while :; do sleep 0.01; done\n')
+                # A busy loop, no command: a shell stopped while it
+                # vforks a `sleep` waits in state D until the child execs.
+                'while :; do :; done\n')
     pid, fd = pty.fork()
     if pid == 0:
         os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
@@ -55,7 +57,10 @@ def main():
         end = time.time() + secs
         while state(p) not in want:
             if time.time() > end:
-                sys.exit("ttydrive: pid %d in state %s, want %s" % (p, state(p), want))
+                wchan = open("/proc/%d/wchan" % p).read()
+                sys.exit("ttydrive: pid %d (%s) in state %s (wchan %s), want %s"
+                         % (p, "jobproxy" if p == jpid else "child",
+                            state(p), wchan, want))
             time.sleep(0.005)
 
     send("PS1='$ '; stty -echo\n")
