@@ -28,6 +28,9 @@ def main():
     if pid == 0:
         os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
     buf = b""
+    # poll, never select: select corrupts memory for fds >= FD_SETSIZE.
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
 
     def until(pat, secs=20):
         nonlocal buf
@@ -36,8 +39,7 @@ def main():
             left = end - time.time()
             if left <= 0:
                 sys.exit("ttydrive: never saw %r; screen: %r" % (pat, buf[-400:]))
-            r, _, _ = select.select([fd], [], [], left)
-            if r:
+            if poller.poll(int(left * 1000) + 1):
                 try:
                     buf += os.read(fd, 4096)
                 except OSError:
