@@ -411,15 +411,17 @@ unsigned long js_pending(int fd)
 unsigned long js_drain(int fd)
 {
 	char buf[256];
-	unsigned long total = 0;
-	ssize_t n;
+	unsigned long n, total = 0;
+	ssize_t r;
 
-	for (;;) {
-		n = read(fd, buf, sizeof buf);
-		if (n > 0)
-			total += (unsigned long)n;
-		else if (!(n < 0 && errno == EINTR))
+	/* Reads bounded by what is there: safe on a blocking end too. */
+	while ((n = js_pending(fd)) > 0) {
+		do
+			r = read(fd, buf, n < sizeof buf ? n : sizeof buf);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
 			break;
+		total += (unsigned long)r;
 	}
 	return total;
 }

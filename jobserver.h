@@ -55,7 +55,7 @@ unsigned long js_put(int fd, unsigned long n);
 /* How many bytes sit unread in the pipe FD (0 when unknown). */
 unsigned long js_pending(int fd);
 
-/* Read and count every token waiting in non-blocking FD. */
+/* Read and count every token waiting in FD, which may be blocking. */
 unsigned long js_drain(int fd);
 
 #endif

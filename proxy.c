@@ -864,15 +864,11 @@ static void relay(struct proxy *P)
 /* Exit: the child is gone; give back all it held, then leave as it did. */
 static void finish(struct proxy *P)
 {
-	int peek = P->child.tok_peek;
+	int peek = P->child.tok_peek >= 0 ? P->child.tok_peek : P->child.tok_r;
 	unsigned long back, unread;
 
 	/* Empty the token pipe first, so an orphaned grandchild cannot use
 	 * a token that the parent is about to hand out again. */
-	if (peek < 0) {
-		peek = P->child.tok_r;
-		fcntl(peek, F_SETFL, fcntl(peek, F_GETFL) | O_NONBLOCK);
-	}
 	unread = js_drain(peek);
 	P->parked = 0;
 	back = tok_hand_back(&P->tok);

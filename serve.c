@@ -248,21 +248,6 @@ static void withdraw(struct daemon *D, struct conn *c)
 	c->parked = js_pending(c->js.tok_peek);
 }
 
-/* Empty a token pipe without ever blocking, even on a blocking end. */
-static void drain(int fd)
-{
-	char buf[256];
-	unsigned long n;
-	ssize_t r;
-
-	while ((n = js_pending(fd)) > 0) {
-		do
-			r = read(fd, buf, n < sizeof buf ? n : sizeof buf);
-		while (r < 0 && errno == EINTR);
-		if (r <= 0)
-			break;
-	}
-}
 
 /* ---- connections ---- */
 
@@ -271,7 +256,7 @@ static void conn_drop(struct daemon *D, struct conn *c)
 	if (c->state == C_JOB) {
 		unsigned long back;
 
-		drain(peek_fd(c));
+		js_drain(peek_fd(c));
 		c->parked = 0;
 		back = tok_hand_back(&c->tok);
 		to_pool(D, back);
