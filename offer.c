@@ -47,3 +47,11 @@ int offer_due(struct offer *o, long now, int *timeout)
 	lower(timeout, o->probe_at - now);
 	return 0;
 }
+
+int offer_keep(struct offer *o, long long now_us)
+{
+	int hot = o->last_return && now_us - o->last_return < OFFER_HOT_US;
+
+	o->last_return = now_us;
+	return hot ? 2 : 1;
+}

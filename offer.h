@@ -11,6 +11,14 @@
  * took a token, or returned one) or, failing that, after a back-off that
  * doubles from PROBE_MIN_MS to PROBE_MAX_MS, for a child that became
  * hungry while all its jobs ran on its implicit slot.
+ *
+ * A returned token is kept parked for the child's next job rather than
+ * sent up and fetched again.  A child that gives tokens back faster than
+ * a wake-up round trip (tiny jobs, a client looping acquire+release) would
+ * still wait for us after every release, so while its returns come less
+ * than OFFER_HOT_US apart a second one is kept beside the first: then the
+ * child never waits on a relay.  A slower child never gets the spare, and
+ * the idle rule takes back both.
  */
 #ifndef JOBPROXY_OFFER_H
 #define JOBPROXY_OFFER_H
@@ -18,11 +26,13 @@
 #define OFFER_IDLE_MS 20
 #define OFFER_PROBE_MIN_MS 40
 #define OFFER_PROBE_MAX_MS 1000
+#define OFFER_HOT_US 250
 
 struct offer {
 	long parked_at;		/* when the parked token went in */
 	long probe_at;		/* after a withdrawal: next offer, else 0 */
 	long backoff;		/* the wait before that offer */
+	long long last_return;	/* us, the child's previous return, or 0 */
 };
 
 /* A token was parked at NOW. */
@@ -45,5 +55,11 @@ void offer_hungry(struct offer *o);
  * lowered to when one may.
  */
 int offer_due(struct offer *o, long now, int *timeout);
+
+/*
+ * The child returned a token at NOW_US (microseconds): how many tokens may
+ * sit parked in its pipe after we keep the returned one there, 1 or 2.
+ */
+int offer_keep(struct offer *o, long long now_us);
 
 #endif

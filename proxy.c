@@ -626,12 +626,17 @@ static void spawn(struct proxy *P)
 	jp_verbose("running %s as pid %ld", P->argv[0], (long)P->pid);
 }
 
-static long now_ms(void)
+static long long now_us(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static long now_ms(void)
+{
+	return (long)(now_us() / 1000);
 }
 
 /* --trace: an event and the ledger after it. */
@@ -682,7 +687,7 @@ static void on_signals(struct proxy *P)
 static void on_returns(struct proxy *P)
 {
 	char buf[256];
-	unsigned long in_pipe, fwd = 0;
+	unsigned long in_pipe, keep, fwd = 0;
 	ssize_t n, i;
 
 	do
@@ -701,12 +706,14 @@ static void on_returns(struct proxy *P)
 		jp_verbose("refused %lu token(s) the child never took",
 			   (unsigned long)n - fwd);
 	/* make releases a token when a job ends and takes one for the next:
-	 * with the pipe empty, keep the returned one for it rather than
-	 * hand it to the parent and race everyone to read it back. */
-	if (fwd && P->parked == 0 && js_put(P->child.tok_w, 1) == 1) {
+	 * keep the returned one for it rather than hand it to the parent and
+	 * race everyone to read it back; a second one for a child that cycles
+	 * faster than we wake (offer.h). */
+	keep = fwd ? (unsigned long)offer_keep(&P->offer, now_us()) : 0;
+	while (fwd && in_pipe < keep && js_put(P->child.tok_w, 1) == 1) {
 		tok_kept(&P->tok);
 		fwd--;
-		P->parked = 1;
+		P->parked = ++in_pipe;
 		offer_parked(&P->offer, now_ms());
 	}
 	to_parent(P, fwd);

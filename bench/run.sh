@@ -11,7 +11,8 @@
 # build/bench/results.txt (raw samples: build/bench/raw.txt).
 #
 #   1 relay    a client taking and giving back K tokens: direct on the root
-#              pipe, through 1 and through 3 nested jobproxies
+#              pipe, through 1 and through 3 nested jobproxies; pool -j3
+#              (the parent has a token to spare) and -j2 (it has none)
 #   2 tree     a generated recursive build (depth 3, 253 sleep jobs of
 #              5-60 ms): make -jN vs jobproxy make -jN; wall time, mean
 #              and max concurrency from the tjob log
@@ -231,34 +232,51 @@ conc() {
 
 # ---- 1: relay cost -----------------------------------------------------------
 s1() {
-	say "== 1 relay cost: $RUNS x $K acquire+release, pool -j2"
+	# -j3: the client holds one token and the parent has one more, the
+	# case the target is about ("an acquire the parent can serve at
+	# once").  -j2: the parent has nothing spare, so after each release
+	# the token must travel child -> jobproxy -> child: a wake-up round
+	# trip per acquire, at least the ping-pong floor.
+	say "== 1 relay cost: $RUNS x $K acquire+release, pools -j3 and -j2"
 	for r in $(runs); do
-		for cfg in direct one three; do
-			case $cfg in
-			direct) pre= ;; one) pre=$JP ;; three) pre="$JP $JP $JP" ;;
-			esac
-			clr
-			# shellcheck disable=SC2086  # $pre: 0-3 words
-			"$BH" run --timeout 300 --out "$T/run" -- "$POOL" -j2 \
-				--report "$T/pool" -- $pre "$CLIENT" -k "$K" \
-				>"$T/out" 2>"$T/err"
-			v=$(sed -n 's/^ns_per_iter=\([0-9.]*\).*/\1/p' "$T/out")
-			[ -n "$v" ] || { say "  $cfg: no figure: $(cat "$T/err")"; continue; }
-			rec "s1.$cfg" "$(calc "$v / 1000")"
-			rec "s1.lost" "$(lost "$T/pool")"
+		for j in 3 2; do
+			for cfg in direct one three; do
+				case $cfg in
+				direct) pre= ;; one) pre=$JP ;; three) pre="$JP $JP $JP" ;;
+				esac
+				clr
+				# shellcheck disable=SC2086  # $pre: 0-3 words
+				"$BH" run --timeout 300 --out "$T/run" -- "$POOL" -j$j \
+					--report "$T/pool" -- $pre "$CLIENT" -k "$K" \
+					>"$T/out" 2>"$T/err"
+				v=$(sed -n 's/^ns_per_iter=\([0-9.]*\).*/\1/p' "$T/out")
+				[ -n "$v" ] || { say "  $cfg -j$j: no figure: $(cat "$T/err")"; continue; }
+				rec "s1.$cfg.j$j" "$(calc "$v / 1000")"
+				rec "s1.lost" "$(lost "$T/pool")"
+			done
 		done
 		clr
 		"$BH" run --timeout 300 --out "$T/run" -- "$CLIENT" --pingpong "$K" \
 			>"$T/out" 2>/dev/null
 		v=$(sed -n 's/^ns_per_iter=\([0-9.]*\).*/\1/p' "$T/out")
 		[ -n "$v" ] && rec s1.floor "$(calc "$v / 1000")"
-		say "  run $r: $(tail -n 7 "$RAW" | awk '$1 != "s1.lost" { printf "%s %s us  ", substr($1, 4), $2 }')"
+		say "  run $r: $(tail -n 13 "$RAW" | awk '$1 != "s1.lost" { printf "%s %s us  ", substr($1, 4), $2 }')"
 	done
-	d=$(med s1.direct) o=$(med s1.one) t=$(med s1.three) f=$(med s1.floor)
-	say "  direct $d us, 1 jobproxy $o us, 3 nested $t us, ping-pong floor $f us"
-	row 1-relay "us/acquire+release, 1 jobproxy" "$d" "$o" "$(ratio "$d" "$o")" \
-		"<=3x" "$(ok "$(ratio "$d" "$o")" "<=" 3)"
-	row 1-relay "us/acquire+release, 3 nested" "$d" "$t" "$(ratio "$d" "$t")" - -
+	for j in 3 2; do
+		d=$(med s1.direct.j$j) o=$(med s1.one.j$j) t=$(med s1.three.j$j)
+		say "  -j$j: direct $d us, 1 jobproxy $o us, 3 nested $t us"
+		if [ $j = 3 ]; then
+			row 1-relay "us/acquire+release -j3, 1 jobproxy" "$d" "$o" \
+				"$(ratio "$d" "$o")" "<=3x" "$(ok "$(ratio "$d" "$o")" "<=" 3)"
+		else
+			row 1-relay "us/acquire+release -j2 (none spare), 1 jobproxy" \
+				"$d" "$o" "$(ratio "$d" "$o")" - -
+		fi
+		row 1-relay "us/acquire+release -j$j, 3 nested" "$d" "$t" \
+			"$(ratio "$d" "$t")" - -
+	done
+	d=$(med s1.direct.j2) f=$(med s1.floor)
+	say "  ping-pong floor $f us"
 	row 1-relay "us/round trip, 2-process pipe floor" "$d" "$f" "$(ratio "$d" "$f")" - -
 	row 1-relay "tokens lost (all runs)" 0 "$(max s1.lost)" - 0 \
 		"$(ok "$(max s1.lost)" == 0)"

@@ -108,6 +108,30 @@ static void idle_child_wakeups_are_few(void **state)
 	assert_true(wakeups <= 14);
 }
 
+static void spare_only_for_fast_returns(void **state)
+{
+	struct offer o;
+	long long t = 5000000;
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	/* the first return ever: nothing to compare with */
+	assert_int_equal(offer_keep(&o, t), 1);
+	/* jobs of a millisecond or more: one token parked, never two */
+	t += 1000;
+	assert_int_equal(offer_keep(&o, t), 1);
+	t += OFFER_HOT_US;
+	assert_int_equal(offer_keep(&o, t), 1);
+	/* a tight acquire+release loop: keep a spare */
+	t += OFFER_HOT_US - 1;
+	assert_int_equal(offer_keep(&o, t), 2);
+	t += 10;
+	assert_int_equal(offer_keep(&o, t), 2);
+	/* it slowed down: back to one */
+	t += 20000;
+	assert_int_equal(offer_keep(&o, t), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -116,6 +140,7 @@ int main(void)
 		cmocka_unit_test(hunger_resets_everything),
 		cmocka_unit_test(fresh_offer_is_due_at_once),
 		cmocka_unit_test(idle_child_wakeups_are_few),
+		cmocka_unit_test(spare_only_for_fast_returns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
