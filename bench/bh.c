@@ -19,7 +19,8 @@
  *
  *   bh tailstat OUT -- CMD...
  *       Run CMD, then write the PARENT's (a jobproxy's) counters to OUT:
- *       vmhwm_kb vmrss_kb cpu_ns (schedstat) vctx nvctx.  Exits as CMD.
+ *       vmhwm_kb vmrss_kb rssanon_kb pss_kb cpu_ns (schedstat) vctx
+ *       nvctx.  Exits as CMD.
  *
  *   bh sleepstat [--take N] [--ms MS] [--settle MS] [--strace FILE] OUT
  *       Take N tokens from the jobserver in MAKEFLAGS, wait --settle ms
@@ -424,7 +425,7 @@ static int cmd_conc(int argc, char **argv)
 /* ---- /proc counters ------------------------------------------------- */
 
 struct pstat {
-	long vmhwm, vmrss, vctx, nvctx;
+	long vmhwm, vmrss, rssanon, vctx, nvctx;
 	long long cpu_ns;
 };
 
@@ -441,6 +442,7 @@ static int read_pstat(pid_t pid, struct pstat *s)
 	while (fgets(line, sizeof line, f)) {
 		sscanf(line, "VmHWM: %ld", &s->vmhwm);
 		sscanf(line, "VmRSS: %ld", &s->vmrss);
+		sscanf(line, "RssAnon: %ld", &s->rssanon);
 		sscanf(line, "voluntary_ctxt_switches: %ld", &s->vctx);
 		sscanf(line, "nonvoluntary_ctxt_switches: %ld", &s->nvctx);
 	}
@@ -504,8 +506,9 @@ static int cmd_tailstat(int argc, char **argv)
 	if (read_pstat(getppid(), &s) < 0)
 		die("read parent's /proc");
 	f = out_file(argv[0]);
-	fprintf(f, "vmhwm_kb=%ld\nvmrss_kb=%ld\ncpu_ns=%lld\nvctx=%ld\n"
-		"nvctx=%ld\n", s.vmhwm, s.vmrss, s.cpu_ns, s.vctx, s.nvctx);
+	fprintf(f, "vmhwm_kb=%ld\nvmrss_kb=%ld\nrssanon_kb=%ld\npss_kb=%ld\n"
+		"cpu_ns=%lld\nvctx=%ld\nnvctx=%ld\n", s.vmhwm, s.vmrss,
+		s.rssanon, pss_of(getppid()), s.cpu_ns, s.vctx, s.nvctx);
 	fclose(f);
 	return rc;
 }

@@ -382,6 +382,11 @@ s3() {
 s4() {
 	gen_tree
 	say "== 4 footprint: one jobproxy (no insertion) in front of a -j$FJ build"
+	# The same sources linked statically (make STATIC=1): a dynamic glibc
+	# maps and touches ~1.5 MiB of shared libc pages in any process.
+	JPS=$B/jobproxy.static
+	(cd "$ROOT" && $CC -O2 -std=c99 -D_XOPEN_SOURCE=700 -static -o "$JPS" \
+		$(ls ./*.c) 2>/dev/null) || { say "  no static build: $CC -static failed"; rm -f "$JPS"; }
 	printf 'all:\n\t@$(SS)\n' >"$T/sleep.mk"
 	for r in $(runs); do
 		clr
@@ -394,8 +399,16 @@ s4() {
 			--no-insert --stats "$BH" tailstat "$T/tail" -- make
 		rec s4.jp.wall "$(wall_s "$T/run")"
 		rec s4.jp.rss "$(kv vmhwm_kb "$T/tail")"
+		rec s4.jp.anon "$(kv rssanon_kb "$T/tail")"
+		rec s4.jp.pss "$(kv pss_kb "$T/tail")"
 		rec s4.jp.cpu "$(calc "$(kv cpu_ns "$T/tail") / 1e6")"
 		rec s4.jp.relayed "$(sed -n 's/.*relayed \([0-9]*\).*/\1/p' "$T/run.err" | head -n 1)"
+		if [ -x "$JPS" ]; then
+			clr
+			tree_run "$T/run" "$T/log" "$POOL" -j"$FJ" --timeout 60 -- "$JPS" \
+				--no-insert "$BH" tailstat "$T/tail" -- make
+			rec s4.jps.rss "$(kv vmhwm_kb "$T/tail")"
+		fi
 		# wakeups over 2 s of the child's sleep
 		clr
 		"$BH" run --timeout 60 --out "$T/run" -- "$POOL" -j"$FJ" -- make -s \
@@ -432,7 +445,12 @@ s4() {
 		[ -f "$T/st.jp" ] && sj=${sj:-0}
 	fi
 	p=$(med s4.plain.rss) q=$(med s4.jp.rss)
-	row "4-footprint -j$FJ" "peak RSS KiB (plain: largest make)" "$p" "$q" "$(ratio "$p" "$q")" - -
+	row "4-footprint -j$FJ" "peak RSS KiB (plain: largest make)" "$p" "$q" "$(ratio "$p" "$q")" "<1024" "$(ok "$q" "<=" 1023)"
+	row "4-footprint -j$FJ" "  of it private (RssAnon) KiB" - "$(med s4.jp.anon)" - - -
+	row "4-footprint -j$FJ" "  proportional (Pss) KiB" - "$(med s4.jp.pss)" - - -
+	q=$(med s4.jps.rss)
+	row "4-footprint -j$FJ" "peak RSS KiB, make STATIC=1 build" - "$q" - "<1024" \
+		"$(ok "$q" "<=" 1023)"
 	p=$(med s4.plain.cpu) q=$(med s4.jp.cpu)
 	row "4-footprint -j$FJ" "CPU ms (plain: whole build; jp: proxy)" "$p" "$q" "$(ratio "$p" "$q")" - -
 	p=$(med s4.plain.wall) q=$(med s4.jp.wall)
