@@ -122,6 +122,14 @@ void sig_unblock(void)
 	sigprocmask(SIG_SETMASK, &S.oldmask, NULL);
 }
 
+void sig_spawn_sets(sigset_t *def, sigset_t *mask)
+{
+	sigemptyset(def);
+	if (S.oldpipe.sa_handler != SIG_IGN)
+		sigaddset(def, SIGPIPE);
+	sigprocmask(SIG_BLOCK, NULL, mask);	/* as inherited: never changed */
+}
+
 void sig_child_reset(void)
 {
 	size_t i;

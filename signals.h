@@ -20,11 +20,19 @@ int sig_init(void);
  */
 int sig_next(int *signo, int *forward);
 
-/* Block every handled signal, saving the mask to restore; before fork(). */
+/* Block every handled signal around the spawn, saving the mask to restore. */
 void sig_block(void);
 void sig_unblock(void);
 
-/* In the forked child: dispositions and mask as jobproxy inherited them. */
+/*
+ * For posix_spawn: DEF, the signals a spawned child must get back at their
+ * default action (SIGPIPE, unless we inherited it ignored; caught signals
+ * are reset by exec anyway), and MASK, the signal mask we inherited.
+ */
+void sig_spawn_sets(sigset_t *def, sigset_t *mask);
+
+/* Before an exec in place of jobproxy: dispositions and mask as jobproxy
+ * inherited them. */
 void sig_child_reset(void);
 
 /* Die by SIGNO, as the child did: default action, unblocked, no core. */

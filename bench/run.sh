@@ -314,9 +314,11 @@ s2() {
 	done
 	for j in $JOBS; do
 		p=$(med "s2.$j.plain.wall") q=$(med "s2.$j.jp.wall")
-		row "2-tree -j$j" "wall s" "$p" "$q" "$(ratio "$p" "$q")" - -
+		row "2-tree -j$j" "wall s" "$p" "$q" "$(ratio "$p" "$q")" "<=1.02x" \
+			"$(ok "$(ratio "$p" "$q")" "<=" 1.02)"
 		p=$(med "s2.$j.plain.util") q=$(med "s2.$j.jp.util")
-		row "2-tree -j$j" "mean concurrency / N" "$p" "$q" "$(ratio "$p" "$q")" - -
+		row "2-tree -j$j" "mean concurrency / N" "$p" "$q" "$(ratio "$p" "$q")" \
+			">=0.98x" "$(ok "$(ratio "$p" "$q")" ">=" 0.98)"
 		p=$(max "s2.$j.plain.max") q=$(max "s2.$j.jp.max")
 		row "2-tree -j$j" "max concurrency (all runs)" "$p" "$q" - "<=$j" \
 			"$(ok "$p" "<=" "$j")/$(ok "$q" "<=" "$j")"
