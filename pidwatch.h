@@ -17,12 +17,13 @@ struct pw_child {
 };
 
 /*
- * fork and exec C->argv with signals as jobproxy inherited them and the
- * environment changed by C->setenv (in the child only, so a fallback exec
- * of our own still sees the original).  Every other fd of ours is
- * close-on-exec already.  Returns the pid, or -1 with errno from fork.
- * *EXEC_ERR is 0 once the exec succeeded, else the errno of the failed
- * exec (the child has exited 127 or 126 then, was reported and reaped).
+ * Start C->argv (posix_spawnp) with signals as jobproxy inherited them and
+ * the environment changed by C->setenv (for the child only, so a fallback
+ * exec of our own still sees the original).  Every other fd of ours is
+ * close-on-exec already.  Returns the pid, or -1 with errno when no
+ * process could be made (EAGAIN, ENOMEM).  *EXEC_ERR is 0 once the exec
+ * succeeded, else the errno of the failed exec (reported already; nothing
+ * is left to reap, and the return value is 0).
  */
 pid_t pw_spawn(const struct pw_child *c, int *exec_err);
 
