@@ -15,7 +15,9 @@
 #              (the parent has a token to spare) and -j2 (it has none)
 #   2 tree     a generated recursive build (depth 3, 253 sleep jobs of
 #              5-60 ms): make -jN vs jobproxy make -jN; wall time, mean
-#              and max concurrency from the tjob log
+#              and max concurrency from the tjob log; and the same build
+#              with bench/nullwrap (spawn, wait, exit) before every
+#              sub-make: what one more process per sub-make costs anyway
 #   3 crash    the same tree, three leaf sub-makes SIGKILLed mid-build,
 #              make -k under tests/pool -j8: wall time, tokens left
 #   4 footprint  peak RSS and CPU of one jobproxy in front of a -j4 build;
@@ -69,7 +71,7 @@ for f in jobproxy tests/pool tests/tjob; do
 		die "cannot build $f"
 done
 CC=${CC:-cc}
-for h in client bh; do
+for h in client bh nullwrap; do
 	if [ ! -x "$B/$h" ] || [ "$ROOT/bench/$h.c" -nt "$B/$h" ] ||
 	   [ "$ROOT/bench/jsauth.h" -nt "$B/$h" ]; then
 		$CC -O2 -std=c99 -Wall -Wextra -o "$B/$h" "$ROOT/bench/$h.c" ||
@@ -85,6 +87,7 @@ POOL=$ROOT/tests/pool
 TJOB=$ROOT/tests/tjob
 BH=$B/bh
 CLIENT=$B/client
+NULLWRAP=$B/nullwrap
 RAW=$B/raw.txt
 ROWS=$T/rows
 : >"$RAW"
@@ -289,11 +292,15 @@ s2() {
 	for r in $(runs); do
 		for j in $JOBS; do
 			# alternate who goes first, so drift does not favour one
-			if [ $((r % 2)) -eq 1 ]; then modes="plain jp"; else modes="jp plain"; fi
+			if [ $((r % 2)) -eq 1 ]; then modes="plain jp wrap"; else modes="wrap jp plain"; fi
 			for m in $modes; do
 				if [ $m = plain ]; then
 					clr
 					tree_run "$T/run" "$T/log" make -j"$j"
+				elif [ $m = wrap ]; then
+					clr
+					tree_run "$T/run" "$T/log" make -j"$j" \
+						MAKE="$NULLWRAP make"
 				else
 					clr
 					tree_run "$T/run" "$T/log" "$JP" make -j"$j"
@@ -316,6 +323,9 @@ s2() {
 		p=$(med "s2.$j.plain.wall") q=$(med "s2.$j.jp.wall")
 		row "2-tree -j$j" "wall s" "$p" "$q" "$(ratio "$p" "$q")" "<=1.02x" \
 			"$(ok "$(ratio "$p" "$q")" "<=" 1.02)"
+		q=$(med "s2.$j.wrap.wall")
+		row "2-tree -j$j" "wall s, do-nothing wrapper per sub-make" "$p" "$q" \
+			"$(ratio "$p" "$q")" - -
 		p=$(med "s2.$j.plain.util") q=$(med "s2.$j.jp.util")
 		row "2-tree -j$j" "mean concurrency / N" "$p" "$q" "$(ratio "$p" "$q")" \
 			">=0.98x" "$(ok "$(ratio "$p" "$q")" ">=" 0.98)"
