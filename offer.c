@@ -12,13 +12,20 @@ static void lower(int *timeout, long ms)
 void offer_parked(struct offer *o, long now)
 {
 	o->parked_at = now;
+	o->idle = OFFER_IDLE_MS;
+}
+
+void offer_kept(struct offer *o, long now)
+{
+	o->parked_at = now;
+	o->idle = OFFER_KEPT_IDLE_MS;
 }
 
 int offer_expired(const struct offer *o, long now, int *timeout)
 {
-	if (now - o->parked_at >= OFFER_IDLE_MS)
+	if (now - o->parked_at >= o->idle)
 		return 1;
-	lower(timeout, o->parked_at + OFFER_IDLE_MS - now);
+	lower(timeout, o->parked_at + o->idle - now);
 	return 0;
 }
 

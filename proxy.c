@@ -714,7 +714,7 @@ static void on_returns(struct proxy *P)
 		tok_kept(&P->tok);
 		fwd--;
 		P->parked = ++in_pipe;
-		offer_parked(&P->offer, now_ms());
+		offer_kept(&P->offer, now_ms());
 	}
 	to_parent(P, fwd);
 	offer_hungry(&P->offer);

@@ -108,6 +108,25 @@ static void idle_child_wakeups_are_few(void **state)
 	assert_true(wakeups <= 14);
 }
 
+static void kept_return_idles_shorter(void **state)
+{
+	struct offer o;
+	int timeout = -1;
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	offer_kept(&o, 1000);
+	assert_int_equal(offer_expired(&o, 1000, &timeout), 0);
+	assert_int_equal(timeout, OFFER_KEPT_IDLE_MS);
+	assert_int_equal(offer_expired(&o, 1000 + OFFER_KEPT_IDLE_MS, &timeout),
+			 1);
+	/* a fresh offer after it gets the full wait again */
+	offer_parked(&o, 2000);
+	assert_int_equal(offer_expired(&o, 2000 + OFFER_KEPT_IDLE_MS, &timeout),
+			 0);
+	assert_int_equal(offer_expired(&o, 2000 + OFFER_IDLE_MS, &timeout), 1);
+}
+
 static void spare_only_for_fast_returns(void **state)
 {
 	struct offer o;
@@ -141,6 +160,7 @@ int main(void)
 		cmocka_unit_test(fresh_offer_is_due_at_once),
 		cmocka_unit_test(idle_child_wakeups_are_few),
 		cmocka_unit_test(spare_only_for_fast_returns),
+		cmocka_unit_test(kept_return_idles_shorter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
