@@ -104,12 +104,16 @@ t_exec_failures() {
 	$POOL -j2 --report r -- "$JP" ./no-such-command 2>err
 	expect "not found, under a jobserver" "$?" 127
 	expect "root pool" "$(field end r)" 1
-	printf 'echo hi\n' >notexec
-	$POOL -j2 -- "$JP" ./notexec 2>err
-	expect "not executable" "$?" 126
-	grep -q 'Permission denied' err || die "message: $(cat err)"
 	"$JP" 2>err
 	expect "no command" "$?" 125
+}
+
+t_exec_not_executable() {
+	printf 'echo hi\n' >notexec
+	$POOL -j2 --report r -- "$JP" ./notexec 2>err
+	expect "not executable" "$?" 126
+	grep -q 'Permission denied' err || die "message: $(cat err)"
+	expect "root pool" "$(field end r)" 1
 }
 
 t_closed_fds_warn_and_run() {
