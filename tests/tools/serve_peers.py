@@ -11,7 +11,7 @@ usage: serve_peers.py SOCKET CASE
               all are open the daemon must answer "status" within 5 s
 Prints one line per case; exit 0 on the expected behaviour.
 """
-import os, resource, select, socket, sys, time
+import os, resource, socket, sys, time
 
 
 def conn(path, block=True):
