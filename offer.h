@@ -13,11 +13,11 @@
  * hungry while all its jobs ran on its implicit slot.
  *
  * A returned token is kept parked for the child's next job rather than
- * sent up and fetched again, for a shorter while (offer_kept).  A child that gives tokens back faster than
- * a wake-up round trip (tiny jobs, a client looping acquire+release) would
- * still wait for us after every release, so while its returns come less
- * than OFFER_HOT_US apart a second one is kept beside the first: then the
- * child never waits on a relay.  A slower child never gets the spare, and
+ * sent up and fetched again, for a shorter while (offer_kept).  A child
+ * that gives tokens back faster than a wake-up round trip (tiny jobs, a
+ * client looping acquire+release) would still wait for us after every
+ * release, so while its returns come less than OFFER_HOT_US apart a second
+ * one is kept beside the first: then the child never waits on a relay.  A slower child never gets the spare, and
  * the idle rule takes back both.
  */
 #ifndef JOBPROXY_OFFER_H

@@ -72,8 +72,8 @@ static int child_env(const char *const *set, char **env, char *buf,
 	return 0;
 }
 
-/* Set or clear FD_CLOEXEC on FDS; the old flags go to OLD (may be NULL to
- * restore from it). */
+/* Set or clear FD_CLOEXEC on FDS, their old flags to OLD (left -1 for an
+ * fd that is not open); restore_fdflags puts them back. */
 static void cloexec(const int *fds, int n, int on, int *old)
 {
 	int i;

@@ -688,6 +688,7 @@ static void on_returns(struct proxy *P)
 {
 	char buf[256];
 	unsigned long in_pipe, keep, fwd = 0;
+	long long us;
 	ssize_t n, i;
 
 	do
@@ -709,12 +710,13 @@ static void on_returns(struct proxy *P)
 	 * keep the returned one for it rather than hand it to the parent and
 	 * race everyone to read it back; a second one for a child that cycles
 	 * faster than we wake (offer.h). */
-	keep = fwd ? (unsigned long)offer_keep(&P->offer, now_us()) : 0;
+	us = fwd ? now_us() : 0;
+	keep = fwd ? (unsigned long)offer_keep(&P->offer, us) : 0;
 	while (fwd && in_pipe < keep && js_put(P->child.tok_w, 1) == 1) {
 		tok_kept(&P->tok);
 		fwd--;
 		P->parked = ++in_pipe;
-		offer_kept(&P->offer, now_ms());
+		offer_kept(&P->offer, (long)(us / 1000));
 	}
 	to_parent(P, fwd);
 	offer_hungry(&P->offer);
