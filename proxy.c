@@ -687,7 +687,7 @@ static void on_signals(struct proxy *P)
 static void on_returns(struct proxy *P)
 {
 	char buf[256];
-	unsigned long in_pipe, keep, fwd = 0;
+	unsigned long in_pipe, keep, refused, fwd = 0;
 	long long us;
 	ssize_t n, i;
 
@@ -703,9 +703,11 @@ static void on_returns(struct proxy *P)
 	in_pipe = js_pending(P->child.tok_r);
 	for (i = 0; i < n; i++)
 		fwd += (unsigned long)tok_child_returned(&P->tok, in_pipe);
-	if ((unsigned long)n > fwd)
+	/* Counted before the keep loop below lowers FWD. */
+	refused = (unsigned long)n - fwd;
+	if (refused)
 		jp_verbose("refused %lu token(s) the child never took",
-			   (unsigned long)n - fwd);
+			   refused);
 	/* make releases a token when a job ends and takes one for the next:
 	 * keep the returned one for it rather than hand it to the parent and
 	 * race everyone to read it back; a second one for a child that cycles
@@ -721,7 +723,7 @@ static void on_returns(struct proxy *P)
 	to_parent(P, fwd);
 	offer_hungry(&P->offer);
 	traced(P, "returned", fwd);
-	traced(P, "refused over-return", (unsigned long)n - fwd);
+	traced(P, "refused over-return", refused);
 }
 
 /*
