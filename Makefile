@@ -1,6 +1,7 @@
 # jobproxy -- portable Makefile (GNU make, BSD make).
 #   make            build ./jobproxy
-#   make check      build and run every test (unit + integration)
+#   make check      build and run every test (unit + integration);
+#                   REPEAT=N runs the suite N times, stops at a failure
 #   make demo       show a sub-make's lost tokens, with and without jobproxy
 #   make bench      speed and footprint beside plain make (not part of check)
 #   make stress     seeded fault injection, 10,000 faults (not part of check)
@@ -40,6 +41,7 @@ HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h trace.h offer
 UNIT = tests/test_makeflags tests/test_tokens tests/test_offer
 TOOLS = tests/pool tests/tjob tests/stress
 FUZZ_SECONDS = 60
+REPEAT = 1
 
 all: jobproxy
 
@@ -80,7 +82,7 @@ tests/stress: tests/stress.c
 check: jobproxy $(TOOLS)
 	sh tests/tools/deps.sh
 	$(MAKE) $(UNIT)
-	sh tests/run.sh
+	REPEAT=$(REPEAT) sh tests/run.sh
 
 demo: jobproxy $(TOOLS)
 	sh examples/demo.sh
