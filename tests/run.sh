@@ -22,16 +22,35 @@ units="tests/test_makeflags tests/test_tokens tests/test_offer"
 [ -n "${JOBPROXY_MEMCHECK-}" ] && units=
 LOG=tests/.log
 
+# A cmocka binary: each of its cases counts as one test.  A binary that
+# dies before its summary (a crash, an abort) is one failure more.
+unit() {
+	"./$1" >"$LOG" 2>&1
+	rc=$?
+	cat "$LOG"
+	# cmocka names a failed case twice: as it fails, and in its summary.
+	grep '^\[  FAILED  \] ' "$LOG" | grep -v ' test(s)' |
+		sed 's/^[^]]*\] //' | sort -u >"$LOG.failed"
+	ok=$(grep -c '^\[       OK \] ' "$LOG")
+	bad=$(wc -l <"$LOG.failed" | tr -d ' ')
+	sk=$(grep -c '^\[  SKIPPED \] ' "$LOG")
+	pass=$((pass + ok))
+	fail=$((fail + bad))
+	skip=$((skip + sk))
+	[ "$bad" -gt 0 ] && failed="$failed $1:$(tr '\n' ',' <"$LOG.failed" |
+		sed 's/,$//')"
+	rm -f "$LOG.failed"
+	if [ $rc -ne 0 ] && [ "$bad" -eq 0 ]; then
+		fail=$((fail + 1))
+		failed="$failed $1"
+	fi
+}
+
 # One round: sets pass, fail, skip, failed.
 suite() {
 	pass=0 fail=0 skip=0 failed=
 	for u in $units; do
-		if "./$u"; then
-			pass=$((pass + 1))
-		else
-			fail=$((fail + 1))
-			failed="$failed $u"
-		fi
+		unit "$u"
 	done
 	for f in $files; do
 		for name in $(sed -n 's/^t_\([a-z0-9_]*\)() *{.*/\1/p' "$f"); do
