@@ -317,16 +317,43 @@ static void peer_log(struct daemon *D, enum lkind k, const char *fmt, ...)
 	D->hidden[k] = 0;
 }
 
-static int allowed(const struct daemon *D, uid_t uid, gid_t gid)
+/*
+ * Root and our own user always: they own the daemon anyway, and only they
+ * can ask for "jobs N" or read --status without an --allow.  Then the
+ * users of --allow, then --group's members.
+ */
+static int allowed(const struct daemon *D, int s, uid_t uid, gid_t gid)
 {
 	int i;
 
-	if (D->o->nallow == 0)
-		return uid == 0 || uid == geteuid();
+	if (uid == 0 || uid == geteuid())
+		return 1;
 	for (i = 0; i < D->o->nallow; i++)
 		if (D->o->allow[i] == uid)
 			return 1;
-	return D->o->gid >= 0 && (long)gid == D->o->gid;
+	return D->o->gid >= 0 && fd_peer_in_group(s, uid, gid,
+						  (gid_t)D->o->gid);
+}
+
+/*
+ * Turn a peer away with one line it can read, then close.  The socket is
+ * fresh, so the line fits at once; a peer that already sent its request
+ * still reads the line before it sees the connection reset (Linux queues
+ * the line first).  Without it a refused client only saw EPIPE.
+ */
+static void turn_away(int fd, const char *fmt, ...) JP_PRINTF(2, 3);
+static void turn_away(int fd, const char *fmt, ...)
+{
+	char line[160];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof line)
+		fd_send(fd, line, (size_t)n, NULL, 0);
+	close(fd);
 }
 
 static void accept_one(struct daemon *D, int fd)
@@ -343,10 +370,12 @@ static void accept_one(struct daemon *D, int fd)
 		close(fd);
 		return;
 	}
-	if (!allowed(D, uid, gid)) {
+	if (!allowed(D, fd, uid, gid)) {
 		peer_log(D, L_REFUSED, "refused uid %ld (pid %ld): not allowed (see"
-			 " --allow)", (long)uid, (long)pid);
-		close(fd);
+			 " --allow and --group)", (long)uid, (long)pid);
+		turn_away(fd, "error: not allowed: uid %ld is not root, uid %ld,"
+			  " in --allow or in --group\n", (long)uid,
+			  (long)geteuid());
 		return;
 	}
 	for (i = 0; i < D->n; i++)
@@ -354,13 +383,15 @@ static void accept_one(struct daemon *D, int fd)
 	if (D->n >= (size_t)D->o->max_clients) {
 		peer_log(D, L_LIMIT, "refused pid %ld: %ld connections already"
 			 " (--max-clients)", (long)pid, (long)D->n);
-		close(fd);
+		turn_away(fd, "error: busy: %ld connections already"
+			  " (--max-clients)\n", (long)D->n);
 		return;
 	}
 	if (same >= (size_t)D->o->max_per_uid) {
 		peer_log(D, L_LIMIT, "refused uid %ld: %ld connections already"
 			 " (--max-per-uid)", (long)uid, (long)same);
-		close(fd);
+		turn_away(fd, "error: busy: %ld connections of uid %ld already"
+			  " (--max-per-uid)\n", (long)same, (long)uid);
 		return;
 	}
 	if (D->n == D->cap) {
@@ -513,17 +544,50 @@ static void start_job(struct daemon *D, struct conn *c)
 		   (long)c->uid);
 }
 
+/* Requests are plain text: anything else is garbage at once. */
+static int printable(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126)
+			if (s[i] != '\n')
+				return 0;
+	return 1;
+}
+
+/* A malformed request: one log line (rate-limited), the answer
+ * "error: WHY", then close.  LEN bytes of the line are shown. */
+static void bad_request(struct daemon *D, struct conn *c, size_t len,
+			const char *why)
+{
+	char buf[4 * LINE_MAX_BYTES], text[96];
+
+	peer_log(D, L_BAD, "bad request from pid %ld uid %ld, closing: \"%s\""
+		 " (%s)", (long)c->pid, (long)c->uid,
+		 shown(c->line, len, buf, sizeof buf), why);
+	snprintf(text, sizeof text, "error: %s\n", why);
+	answer(c, dup_text(text));
+}
+
 static void on_line(struct daemon *D, struct conn *c)
 {
-	char buf[4 * LINE_MAX_BYTES];
 	int n;
 
+	/* The line ends at its "\n", not at a NUL before it: "status\0junk"
+	 * is no "status". */
+	if (!printable(c->line, c->len - 1)) {
+		bad_request(D, c, c->len - 1, "bad request: not a line of text");
+		return;
+	}
 	c->line[c->len - 1] = '\0';
 	if (!strcmp(c->line, "jobserver")) {
 		start_job(D, c);
 	} else if (!strcmp(c->line, "status")) {
 		answer(c, report(D));
-	} else if (!strncmp(c->line, "jobs ", 5) && parse_jobs(c->line + 5, &n)) {
+	} else if (!strncmp(c->line, "jobs ", 5) && !parse_jobs(c->line + 5, &n)) {
+		bad_request(D, c, c->len - 1, "bad job count: 1..65536");
+	} else if (!strncmp(c->line, "jobs ", 5)) {
 		if (c->uid != 0 && c->uid != geteuid()) {
 			jp_warn("refused \"jobs %d\" from uid %ld: only root"
 				" or uid %ld", n, (long)c->uid,
@@ -538,23 +602,8 @@ static void on_line(struct daemon *D, struct conn *c)
 			answer(c, dup_text("ok\n"));
 		}
 	} else {
-		peer_log(D, L_BAD, "bad request from pid %ld uid %ld, closing:"
-			 " \"%s\"", (long)c->pid, (long)c->uid,
-			shown(c->line, c->len - 1, buf, sizeof buf));
-		c->dead = 1;
+		bad_request(D, c, c->len - 1, "bad request: unknown");
 	}
-}
-
-/* Requests are plain text: anything else is garbage at once. */
-static int printable(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126)
-			if (s[i] != '\n')
-				return 0;
-	return 1;
 }
 
 static void on_hello(struct daemon *D, struct conn *c)
@@ -582,15 +631,14 @@ static void on_hello(struct daemon *D, struct conn *c)
 	}
 	c->len += (size_t)n;
 	nl = memchr(c->line, '\n', c->len);
-	if (nl && (size_t)(nl - c->line) + 1 == c->len) {
+	if (nl && (size_t)(nl - c->line) + 1 == c->len)
 		on_line(D, c);
-	} else if (nl || c->len >= sizeof c->line - 1 ||
-		   !printable(c->line, c->len)) {
-		peer_log(D, L_BAD, "bad request from pid %ld uid %ld, closing:"
-			 " \"%s\"", (long)c->pid, (long)c->uid,
-			shown(c->line, c->len, buf, sizeof buf));
-		c->dead = 1;
-	}
+	else if (nl)
+		bad_request(D, c, c->len, "bad request: more than one line");
+	else if (c->len >= sizeof c->line - 1)
+		bad_request(D, c, c->len, "bad request: longer than 63 bytes");
+	else if (!printable(c->line, c->len))
+		bad_request(D, c, c->len, "bad request: not a line of text");
 }
 
 static void on_send(struct conn *c)
@@ -760,6 +808,11 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 		return errno == ENOENT ? 0 : (jp_warn("%s:", path), -1);
 	if (!S_ISSOCK(st.st_mode)) {
 		jp_warn("%s exists and is not a socket: not serving", path);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		jp_warn("%s is a socket of uid %ld, not ours: not serving, not"
+			" removing it", path, (long)st.st_uid);
 		return -1;
 	}
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
