@@ -695,6 +695,21 @@ static void on_returns(struct daemon *D, struct conn *c)
 	offer_hungry(&c->offer);	/* it is busy: offer at once */
 }
 
+/*
+ * poll() said C's token pipe has room, yet our token is still in it: the
+ * client made the pipe bigger (F_SETPIPE_SZ works on either end), so room
+ * no longer means "taken" and poll() would report it again at once, round
+ * after round: a spin.  Look at that pipe on a timer instead (TICK_MS), as
+ * where a pipe cannot be cut to one slot.
+ */
+static void grown_pipe(struct daemon *D, struct conn *c)
+{
+	c->js.oneslot = 0;
+	peer_log(D, L_BAD, "pid %ld uid %ld made its token pipe bigger:"
+		 " looking at it every %d ms", (long)c->pid, (long)c->uid,
+		 TICK_MS);
+}
+
 /* ---- signals ---- */
 
 static int read_jobs_file(const char *path, int *jobs)
@@ -1045,6 +1060,8 @@ int serve_main(const char *sock, int jobs, const struct serve_opts *o)
 				c->parked = js_pending(peek_fd(c));
 				if (!c->parked)
 					offer_hungry(&c->offer);
+				else if (c->look)
+					grown_pipe(&D, c);
 			}
 			c->look = 0;
 			if (c->parked && c->js.tok_peek >= 0 &&
