@@ -813,7 +813,122 @@ static int fill_addr(struct sockaddr_un *sa, const char *path)
 	return 0;
 }
 
-/* A socket file left by a dead daemon goes; a live daemon's stays. */
+/* The directory part of PATH into DIR (room for SZ): "." for none. */
+static void dir_of(const char *path, char *dir, size_t sz)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
+
+	if (n == 0)
+		snprintf(dir, sz, ".");
+	else
+		snprintf(dir, sz, "%.*s", (int)n, path);
+}
+
+/* DIR (a real path: no symlinks, no "..") and every directory above it
+ * belong to root or to us and no one else may write them, unless the
+ * sticky bit is set: 0, or -1 after one line about SOCK. */
+static int safe_chain(const char *sock, const char *dir)
+{
+	char *d = strdup(dir), *slash;
+	struct stat st;
+	int ok = d != NULL;
+
+	if (!d)
+		jp_warn("not serving at %s:", sock);
+	while (ok) {
+		if (stat(d, &st) < 0) {
+			jp_warn("not serving at %s: %s:", sock, d);
+			ok = 0;
+		} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+			jp_warn("not serving at %s: %s belongs to uid %ld, who"
+				" could replace the socket", sock, d,
+				(long)st.st_uid);
+			ok = 0;
+		} else if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+			   !(st.st_mode & S_ISVTX)) {
+			jp_warn("not serving at %s: other users can write to %s"
+				" and it has no sticky bit", sock, d);
+			ok = 0;
+		}
+		slash = strrchr(d, '/');
+		if (!slash || !strcmp(d, "/"))
+			break;
+		slash[slash == d] = '\0';	/* "/a" -> "/", "/a/b" -> "/a" */
+	}
+	free(d);
+	return ok ? 0 : -1;
+}
+
+/* The real path of Q's parent directory through safe_chain(). */
+static int safe_parent(const char *sock, const char *q)
+{
+	char dir[PATH_MAX], *real;
+	int r;
+
+	dir_of(q, dir, sizeof dir);
+	real = realpath(dir, NULL);
+	if (!real) {
+		jp_warn("not serving at %s: %s:", sock, dir);
+		return -1;
+	}
+	r = safe_chain(sock, real);
+	free(real);
+	return r;
+}
+
+/*
+ * Whoever can write the socket's directory can remove our socket and put
+ * theirs in its place, or squat the name before we start: clients would
+ * then refuse that impostor (they check its uid), but no build would get
+ * our pool; and bind_private() relies on no one else changing the names
+ * on the way to the socket.  So every directory from the socket's up to /
+ * must belong to root or to us and be writable by no one else, unless it
+ * has the sticky bit (/tmp: then only the owner of a name may remove or
+ * rename it).  A symlink on the way is a name too: it must be root's or
+ * ours (its owner may replace it even in /tmp), in such a directory.
+ */
+static int safe_dir(const char *path)
+{
+	char dir[PATH_MAX], *p;
+	struct stat st;
+
+	dir[0] = '\0';
+	if (path[0] != '/' && !getcwd(dir, sizeof dir - 2)) {
+		jp_warn("not serving at %s: the current directory:", path);
+		return -1;
+	}
+	if (strlen(dir) + strlen(path) + 2 > sizeof dir) {
+		errno = ENAMETOOLONG;
+		jp_warn("not serving at %s:", path);
+		return -1;
+	}
+	if (dir[0])
+		strcat(dir, "/");
+	dir_of(path, dir + strlen(dir), sizeof dir - strlen(dir));
+	/* Each prefix "/a", "/a/b", ... of DIR as given. */
+	for (p = strchr(dir + 1, '/');; p = strchr(p + 1, '/')) {
+		if (p)
+			*p = '\0';
+		if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode) &&
+		    ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+		     safe_parent(path, dir) < 0)) {
+			if (st.st_uid != 0 && st.st_uid != geteuid())
+				jp_warn("not serving at %s: %s is a symlink of"
+					" uid %ld, who could point it elsewhere",
+					path, dir, (long)st.st_uid);
+			return -1;
+		}
+		if (!p)
+			break;
+		*p = '/';
+	}
+	return safe_parent(path, path);
+}
+
+/* A socket file left by a dead daemon of ours goes; a live daemon's stays,
+ * and so does another user's, live or not (a root daemon could remove it:
+ * it is not ours to remove). */
 static int clear_stale(const char *path, const struct sockaddr_un *sa)
 {
 	struct stat st;
@@ -854,18 +969,79 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 	return 0;
 }
 
-static int listen_on(struct daemon *D)
+/*
+ * Bind, then set the group and mode, with no path race.  chown() and
+ * chmod() by the socket's final name could follow a symlink swapped in
+ * after bind() and change some other file.  The fd does not help: on
+ * Linux fchmod() and fchown() on a socket fd succeed but change the
+ * socket's own inode in sockfs, not the file bind() made (measured); only
+ * the umask at bind() reaches that file's mode, and nothing reaches its
+ * group.  So the socket is bound as "s" in a directory made for it beside
+ * the final name (mkdtemp: 0700, ours), where no one else can put or swap
+ * a name, and chown()/chmod() by that path are safe; link() then gives it
+ * its final name, failing if anything took that name meanwhile (it never
+ * replaces), and the private name and directory go.  Same directory, so
+ * the same file system; safe_dir() made sure no one else can rename the
+ * private directory.  A daemon killed in between leaves an empty
+ * .jobproxy.XXXXXX directory or one holding a dead socket, nothing more.
+ */
+static int bind_private(struct daemon *D, int s)
 {
+	char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+	char priv[sizeof dir + 32], tmp[sizeof priv + 2];
 	struct sockaddr_un sa;
 	struct stat st;
 	mode_t old;
-	int s, r;
+	int r, ok = 0;
+
+	dir_of(D->path, dir, sizeof dir);
+	snprintf(priv, sizeof priv, "%s/.jobproxy.XXXXXX", dir);
+	snprintf(tmp, sizeof tmp, "%s/s", priv);
+	if (fill_addr(&sa, tmp) < 0) {
+		jp_warn("cannot bind %s: with the private directory beside it"
+			" (%s) the path is longer than %lu bytes", D->path, tmp,
+			(unsigned long)sizeof sa.sun_path - 1);
+		return -1;
+	}
+	if (!mkdtemp(priv)) {
+		jp_warn("cannot bind %s: cannot make %s:", D->path, priv);
+		return -1;
+	}
+	snprintf(tmp, sizeof tmp, "%s/s", priv);
+	fill_addr(&sa, tmp);
+	old = umask(0177);	/* born owner-only all the same */
+	r = bind(s, (const struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (r < 0)
+		jp_warn("cannot bind %s:", tmp);
+	else if ((D->o->gid >= 0 && chown(tmp, (uid_t)-1, (gid_t)D->o->gid) < 0) ||
+		 chmod(tmp, (mode_t)D->o->mode) < 0 || listen(s, 4096) < 0 ||
+		 lstat(tmp, &st) < 0)
+		jp_warn("cannot set up %s:", D->path);
+	else if (link(tmp, D->path) < 0)
+		jp_warn("cannot put the socket at %s:", D->path);
+	else
+		ok = 1;
+	if (ok) {
+		D->dev = st.st_dev;
+		D->ino = st.st_ino;
+	}
+	if (r == 0)
+		unlink(tmp);
+	rmdir(priv);
+	return ok ? 0 : -1;
+}
+
+static int listen_on(struct daemon *D)
+{
+	struct sockaddr_un sa;
+	int s;
 
 	if (fill_addr(&sa, D->path) < 0) {
 		jp_warn("socket path %s:", D->path);
 		return -1;
 	}
-	if (clear_stale(D->path, &sa) < 0)
+	if (safe_dir(D->path) < 0 || clear_stale(D->path, &sa) < 0)
 		return -1;
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (s < 0) {
@@ -873,25 +1049,10 @@ static int listen_on(struct daemon *D)
 		return -1;
 	}
 	set_fl(s);
-	/* Born owner-only; group and mode follow once they are right. */
-	old = umask(0177);
-	r = bind(s, (const struct sockaddr *)&sa, sizeof sa);
-	umask(old);
-	if (r < 0) {
-		jp_warn("cannot bind %s:", D->path);
+	if (bind_private(D, s) < 0) {
 		close(s);
 		return -1;
 	}
-	if ((D->o->gid >= 0 && chown(D->path, (uid_t)-1, (gid_t)D->o->gid) < 0) ||
-	    chmod(D->path, (mode_t)D->o->mode) < 0 || listen(s, 4096) < 0 ||
-	    stat(D->path, &st) < 0) {
-		jp_warn("cannot set up %s:", D->path);
-		unlink(D->path);
-		close(s);
-		return -1;
-	}
-	D->dev = st.st_dev;
-	D->ino = st.st_ino;
 	D->lfd = s;
 	return 0;
 }
