@@ -63,6 +63,7 @@ struct proxy {
 	FILE *trace;		/* --trace FILE, or NULL */
 	int jobs;		/* -j N: root pool size; 0 auto; -1 not given */
 	const char *sock;	/* --connect SOCKET, or NULL */
+	const char *duser;	/* --daemon-user USER, or NULL */
 	enum style style;
 
 	/* environment */
@@ -199,6 +200,10 @@ static void options(struct proxy *P, int argc, char **argv)
 			P->sock = argv[++i];
 		} else if (!strncmp(a, "--connect=", 10)) {
 			P->sock = a + 10;
+		} else if (!strcmp(a, "--daemon-user") && i + 1 < argc) {
+			P->duser = argv[++i];
+		} else if (!strncmp(a, "--daemon-user=", 14)) {
+			P->duser = a + 14;
 		} else if (!strcmp(a, "--no-insert")) {
 			P->insert = 0;
 		} else if (!strncmp(a, "--style=", 8)) {
@@ -297,7 +302,7 @@ static int find_daemon(struct proxy *P)
 		return 0;
 	if (!P->sock)
 		P->sock = env;
-	jobs = serve_connect(P->sock, &P->auth, &keep);
+	jobs = serve_connect(P->sock, P->duser, &P->auth, &keep);
 	if (jobs < 0) {
 		if (P->jobs < 0)
 			P->jobs = 0;

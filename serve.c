@@ -27,9 +27,18 @@
  *                  daemon's own uid or root.  Answer "ok\n" or
  *                  "error: WHY\n", then close.
  *
- * Anything else (a malformed line, no line within 5 s, a peer that is not
- * allowed, a connection over a limit) gets one log line and is closed
- * without an answer.
+ * Anything else (a malformed line: not one line, not printable text, an
+ * unknown word, a job count out of range) gets one log line and the answer
+ * "error: WHY\n", then is closed; so does a peer that is not allowed, or
+ * one over a limit, at once, whatever it sent.  No line within 5 s: a log
+ * line and closed.
+ *
+ * WHO.  Root and the daemon's own user may always connect; so may the
+ * users of --allow and the members of --group's group (the peer's primary
+ * group, its process's supplementary groups or the group database).  A
+ * client trusts only a daemon of root, of its own user or of the user its
+ * --daemon-user names (SO_PEERCRED / getpeereid()), so that a socket
+ * squatted before the daemon started cannot feed builds a pool of its own.
  *
  * TOKENS.  The pool is a counter, not a pipe.  Per jobserver connection the
  * daemon keeps at most one token waiting in the token pipe, which is cut to
@@ -1306,54 +1315,190 @@ static int wait_in(int s, long deadline)
 	}
 }
 
-int serve_connect(const char *sock, struct js_auth *auth, int *keepfd)
+#ifdef __linux__
+/*
+ * In a user namespace the kernel shows every uid it does not map as the
+ * overflow uid (65534).  A nix build's sandbox maps only the build user:
+ * the daemon's root shows as 65534, and so would any other user outside.
+ * Where our namespace maps neither the overflow uid itself nor its
+ * parent's root, a peer shown so may be root, and no peer can be told
+ * from root: such a peer is taken as root (jobproxy(1), SECURITY
+ * CONSIDERATIONS).  In the first namespace every uid is mapped, so this
+ * never applies there.
+ */
+static int unmapped_root(uid_t uid)
 {
-	char buf[LINE_MAX_BYTES], *nl = NULL;
-	const char *why = NULL;
-	int s, fds[FDPASS_MAX], nfd = 0, jobs = 0, k, ok;
+	unsigned long in, out, n, over = 65534;
+	int mapped = 0;
+	FILE *f = fopen("/proc/sys/kernel/overflowuid", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &over) != 1)
+			over = 65534;
+		fclose(f);
+	}
+	if ((unsigned long)uid != over || !(f = fopen("/proc/self/uid_map", "r")))
+		return 0;
+	while (fscanf(f, "%lu %lu %lu", &in, &out, &n) == 3)
+		if (out == 0 || (over >= in && over - in < n))
+			mapped = 1;
+	fclose(f);
+	return !mapped;
+}
+#else
+static int unmapped_root(uid_t uid)
+{
+	(void)uid;
+	return 0;
+}
+#endif
+
+/*
+ * Trust the daemon at the other end of S?  Only if it runs as root, as
+ * our own user or as DUID (--daemon-user, -1 for none): anyone can bind
+ * a socket where the name is free, and a squatter must not feed our
+ * builds a pool of its choosing.  1, or 0 with WHY (room for SZ) set.
+ */
+static int trusted(int s, long duid, char *why, size_t sz)
+{
+	struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+
+	if (fd_peer(s, &uid, &gid, &pid) < 0) {
+		snprintf(why, sz, "cannot tell who runs it: %s",
+			 strerror(errno));
+		return 0;
+	}
+	if (uid == 0 || uid == geteuid() || (duid >= 0 && (long)uid == duid))
+		return 1;
+	if (unmapped_root(uid)) {
+		jp_verbose("the daemon runs as uid %ld, a user this user"
+			   " namespace does not map: taken as root", (long)uid);
+		return 1;
+	}
+	pw = getpwuid(uid);
+	snprintf(why, sz, "it runs as uid %ld%s%s%s, not as root, uid %ld or"
+		 " --daemon-user: not trusted", (long)uid, pw ? " (" : "",
+		 pw ? pw->pw_name : "", pw ? ")" : "", (long)geteuid());
+	return 0;
+}
+
+/* WHY of the daemon's "error: WHY" line, printable. */
+static void says(const char *line, char *why, size_t sz)
+{
+	size_t i, k = 0;
+
+	for (i = 7; line[i] && line[i] != '\n' && k + 1 < sz; i++)
+		why[k++] = line[i] >= 32 && line[i] < 127 ? line[i] : '?';
+	why[k] = '\0';
+}
+
+static void usage_error(const char *what, const char *arg) JP_NORETURN;
+
+/* --daemon-user NAME or UID: the uid; none: -1; no such user: exit 125. */
+static long daemon_uid(const char *name)
+{
+	struct passwd *pw;
+	char *end;
+	long v;
+
+	if (!name)
+		return -1;
+	if ((pw = getpwnam(name)))
+		return (long)pw->pw_uid;
+	errno = 0;
+	v = *name >= '0' && *name <= '9' ? strtol(name, &end, 10) : -1;
+	if (v < 0 || *end || errno || v > INT_MAX)
+		usage_error("no such user in --daemon-user:", name);
+	return v;
+}
+
+/*
+ * Dial SOCK, check who runs the daemon, send REQ.  The socket, or -1 with
+ * WHY set.  A send that fails (EPIPE: the daemon already closed) is not
+ * the end: the daemon may have said why first (turn_away), so the caller
+ * reads; *SENDERR keeps the send's errno for when nothing came.
+ */
+static int ask(const char *sock, long duid, const char *req, char *why,
+	       size_t sz, int *senderr)
+{
+	int s = dial(sock);
+
+	*senderr = 0;
+	if (s < 0) {
+		snprintf(why, sz, "%s", strerror(errno));
+		return -1;
+	}
+	if (!trusted(s, duid, why, sz)) {
+		close(s);
+		return -1;
+	}
+	if (fd_send(s, req, strlen(req), NULL, 0) < 0)
+		*senderr = errno;
+	return s;
+}
+
+int serve_connect(const char *sock, const char *duser, struct js_auth *auth,
+		  int *keepfd)
+{
+	long duid = daemon_uid(duser);
+	char buf[256], *nl = NULL, why[200];
+	int s, fds[FDPASS_MAX], nfd = 0, jobs = 0, ok = 0, senderr;
 	size_t len = 0;
 	long deadline;
 	ssize_t n;
 
-	s = dial(sock);
-	if (s < 0 || fd_send(s, "jobserver\n", 10, NULL, 0) < 0)
+	why[0] = '\0';
+	s = ask(sock, duid, "jobserver\n", why, sizeof why, &senderr);
+	if (s < 0)
 		goto fail;
 	deadline = now_ms() + CLIENT_MS;
 	while (!nl && len < sizeof buf - 1) {
 		int got = 0, r = wait_in(s, deadline);
 
 		if (r <= 0) {
-			if (r == 0)
-				errno = ETIMEDOUT;
+			snprintf(why, sizeof why, "%s", strerror(r == 0 ?
+				 ETIMEDOUT : errno));
 			goto fail;
 		}
 		n = fd_recv(s, buf + len, sizeof buf - 1 - len,
 			    fds + nfd, FDPASS_MAX - nfd, &got);
-		if (n < 0)
+		if (n < 0 && errno == ECONNRESET)
+			n = 0;	/* after what was sent before it: as EOF */
+		if (n < 0) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
 			goto fail;
+		}
 		nfd += got;
 		if (n == 0) {
-			why = "it closed the connection without an answer"
-			      " (not allowed? see its log)";
+			if (senderr)
+				snprintf(why, sizeof why, "%s",
+					 strerror(senderr));
+			else
+				snprintf(why, sizeof why, "it closed the"
+					 " connection without an answer");
 			goto fail;
 		}
 		len += (size_t)n;
 		buf[len] = '\0';
 		nl = strchr(buf, '\n');
 	}
-	ok = nl && nl[1] == '\0' && !strncmp(buf, "jobproxy ", 9);
-	if (ok) {
-		*nl = '\0';
-		ok = !strncmp(buf + 9, "1 ", 2) &&
-		     parse_jobs(buf + 11, &jobs);
-		if (!ok)
-			why = "it speaks another protocol version";
+	if (!strncmp(buf, "error: ", 7)) {
+		says(buf, why, sizeof why);
+	} else if (!nl || nl[1] != '\0' || strncmp(buf, "jobproxy ", 9)) {
+		snprintf(why, sizeof why, "it answered something that is not a"
+			 " jobserver");
 	} else {
-		why = "it answered something that is not a jobserver";
-	}
-	if (ok && nfd != 2) {
-		ok = 0;
-		why = "it sent no jobserver fds";
+		*nl = '\0';
+		ok = !strncmp(buf + 9, "1 ", 2) && parse_jobs(buf + 11, &jobs);
+		if (!ok)
+			snprintf(why, sizeof why, "it speaks another protocol"
+				 " version");
+		else if (nfd != 2)
+			snprintf(why, sizeof why, "it sent no jobserver fds");
+		ok = ok && nfd == 2;
 	}
 	if (!ok)
 		goto fail;
@@ -1365,50 +1510,78 @@ int serve_connect(const char *sock, struct js_auth *auth, int *keepfd)
 	*keepfd = s;
 	return jobs;
 fail:
-	k = errno;
 	for (; nfd > 0; nfd--)
 		close(fds[nfd - 1]);
 	if (s >= 0)
 		close(s);
 	jp_warn("no jobserver daemon at %s: %s: running on a pool of its own",
-		sock, why ? why : strerror(k));
+		sock, why);
 	return -1;
 }
 
-int serve_status(const char *sock)
+int serve_status(const char *sock, const char *duser)
 {
-	char buf[4096];
+	long duid = daemon_uid(duser);
+	char *out = NULL, why[200];
+	size_t len = 0, cap = 0;
 	long deadline;
 	ssize_t n;
-	int s = dial(sock);
+	int senderr, s = ask(sock, duid, "status\n", why, sizeof why, &senderr);
 
-	if (s < 0 || fd_send(s, "status\n", 7, NULL, 0) < 0)
+	if (s < 0)
 		goto fail;
 	deadline = now_ms() + CLIENT_MS;
 	for (;;) {
 		int r = wait_in(s, deadline);
 
 		if (r <= 0) {
-			if (r == 0)
-				errno = ETIMEDOUT;
+			snprintf(why, sizeof why, "%s", strerror(r == 0 ?
+				 ETIMEDOUT : errno));
 			goto fail;
 		}
+		if (cap - len < 4096) {
+			char *m = realloc(out, cap += 65536);
+
+			if (!m) {
+				snprintf(why, sizeof why, "%s", strerror(errno));
+				goto fail;
+			}
+			out = m;
+		}
 		do
-			n = recv(s, buf, sizeof buf, 0);
+			n = recv(s, out + len, cap - len - 1, 0);
 		while (n < 0 && errno == EINTR);
-		if (n < 0)
+		/* A reset comes after what was sent before it: as EOF. */
+		if (n < 0 && errno != ECONNRESET) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
 			goto fail;
-		if (n == 0)
+		}
+		if (n <= 0)
 			break;
-		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-			goto fail;
+		len += (size_t)n;
 	}
 	close(s);
-	return fflush(stdout) == 0 ? 0 : 1;
+	s = -1;
+	if (len == 0) {
+		snprintf(why, sizeof why, "%s", senderr ? strerror(senderr) :
+			 "it closed the connection without an answer");
+		goto fail;
+	}
+	out[len] = '\0';
+	if (!strncmp(out, "error: ", 7)) {
+		says(out, why, sizeof why);
+		jp_warn("the daemon at %s says: %s", sock, why);
+		free(out);
+		return 1;
+	}
+	n = (ssize_t)fwrite(out, 1, len, stdout);
+	free(out);
+	return (size_t)n == len && fflush(stdout) == 0 ? 0 : 1;
 fail:
-	jp_warn("no jobserver daemon at %s:", sock);
+	jp_warn("no jobserver daemon at %s: %s", sock, why);
 	if (s >= 0)
 		close(s);
+	free(out);
 	return 1;
 }
 
@@ -1498,7 +1671,7 @@ static int cpus(void)
 void serve_cli(int argc, char **argv)
 {
 	static struct serve_opts o;
-	const char *serve = NULL, *status = NULL, *v;
+	const char *serve = NULL, *status = NULL, *duser = NULL, *v;
 	int i, jobs = 0;
 
 	/* Look among the options only (the command's words are its own),
@@ -1507,7 +1680,8 @@ void serve_cli(int argc, char **argv)
 	     i++) {
 		static const char *const takes[] = {
 			"--trace", "--connect", "--mode", "--group", "--allow",
-			"--max-clients", "--max-per-uid", "--jobs-file", NULL
+			"--max-clients", "--max-per-uid", "--jobs-file",
+			"--daemon-user", NULL
 		};
 		const char *const *t;
 
@@ -1559,6 +1733,8 @@ void serve_cli(int argc, char **argv)
 				usage_error("bad --max-per-uid", v);
 		} else if ((v = value(argc, argv, &i, "--jobs-file"))) {
 			o.jobs_file = v;
+		} else if ((v = value(argc, argv, &i, "--daemon-user"))) {
+			duser = v;
 		} else {
 			usage_error(a[0] == '-' ? "unknown option" :
 				    "--serve and --status take no command:", a);
@@ -1567,7 +1743,9 @@ void serve_cli(int argc, char **argv)
 			usage_error("bad job count (1..65536) in", a);
 	}
 	if (status)
-		exit(serve_status(status));
+		exit(serve_status(status, duser));
+	if (duser)
+		usage_error("--daemon-user is for clients, not for", "--serve");
 	if (jobs == 0 && o.jobs_file && !read_jobs_file(o.jobs_file, &jobs))
 		exit(125);
 	if (jobs == 0)
