@@ -1,8 +1,9 @@
 /*
  * fdpass: see fdpass.h.
  *
- * Portability: SO_PEERCRED and MSG_CMSG_CLOEXEC are Linux (_GNU_SOURCE);
- * getpeereid() is a BSD extension that _XOPEN_SOURCE would hide there.
+ * Portability: SO_PEERCRED, SO_PEERGROUPS and MSG_CMSG_CLOEXEC are Linux
+ * (_GNU_SOURCE, which also shows glibc's getgrouplist()); getpeereid() and
+ * getgrouplist() are BSD extensions that _XOPEN_SOURCE would hide there.
  * Without MSG_CMSG_CLOEXEC a received fd is briefly inheritable; jobproxy
  * has no threads, so no fork can happen in that window.
  */
@@ -17,6 +18,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -148,4 +152,77 @@ int fd_peer(int s, uid_t *uid, gid_t *gid, pid_t *pid)
 	*pid = -1;
 	return getpeereid(s, uid, gid);
 #endif
+}
+
+/* GROUP among the N gids at G? */
+static int among(const gid_t *g, size_t n, gid_t group)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (g[i] == group)
+			return 1;
+	return 0;
+}
+
+/* The groups the kernel gave the peer's process: 1 member, 0 not or
+ * cannot tell. */
+static int kernel_says(int s, gid_t group)
+{
+#if defined(SO_PEERGROUPS) && defined(__linux__)
+	gid_t some[64], *g = some;
+	socklen_t len = sizeof some;
+	int r = 0;
+
+	if (getsockopt(s, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0) {
+		if (errno != ERANGE || !(g = malloc(len)))
+			return 0;	/* ENOPROTOOPT: a kernel before 4.13 */
+		if (getsockopt(s, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0)
+			len = 0;
+	}
+	r = among(g, len / sizeof *g, group);
+	if (g != some)
+		free(g);
+	return r;
+#else
+	(void)s;
+	(void)group;
+	return 0;
+#endif
+}
+
+/* The group database (/etc/group, NSS) for UID's name. */
+static int database_says(uid_t uid, gid_t gid, gid_t group)
+{
+#ifdef __APPLE__
+	typedef int gl_t;	/* macOS: int, not gid_t */
+#else
+	typedef gid_t gl_t;
+#endif
+	struct passwd *pw = getpwuid(uid);
+	gl_t some[64], *g = some;
+	int n = 64, i, r = 0;
+
+	if (!pw)
+		return 0;
+	if (getgrouplist(pw->pw_name, (gl_t)gid, g, &n) < 0) {
+		/* glibc sets N to the number needed; some systems do not */
+		if (n <= 64)
+			n = 65536;
+		g = malloc((size_t)n * sizeof *g);
+		if (!g || getgrouplist(pw->pw_name, (gl_t)gid, g, &n) < 0)
+			n = 0;
+	}
+	for (i = 0; i < n && !r; i++)
+		r = (gid_t)g[i] == group;
+	if (g != some)
+		free(g);
+	return r;
+}
+
+int fd_peer_in_group(int s, uid_t uid, gid_t gid, gid_t group)
+{
+	/* The cheap answers first: the database may be a network away. */
+	return gid == group || kernel_says(s, group) ||
+	       database_says(uid, gid, group);
 }

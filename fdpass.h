@@ -1,7 +1,7 @@
 /*
  * fdpass: file descriptors over a Unix stream socket (SCM_RIGHTS), and who
  * is at the other end of one (SO_PEERCRED on Linux, getpeereid() on the
- * BSDs and macOS).
+ * BSDs and macOS) and which groups it is in.
  */
 #ifndef JOBPROXY_FDPASS_H
 #define JOBPROXY_FDPASS_H
@@ -33,5 +33,13 @@ ssize_t fd_recv(int s, void *buf, size_t len, int *fds, int maxfd, int *nfd);
  * system says (Linux), else -1.  0, or -1 with errno.
  */
 int fd_peer(int s, uid_t *uid, gid_t *gid, pid_t *pid);
+
+/*
+ * Is the peer of S (uid UID, primary group GID as fd_peer() gave them) a
+ * member of GROUP?  Its primary group, the supplementary groups its
+ * process had at connect() (SO_PEERGROUPS, Linux 4.13+), or the group
+ * database (getgrouplist() for UID's name).  1 or 0.
+ */
+int fd_peer_in_group(int s, uid_t uid, gid_t gid, gid_t group);
 
 #endif

@@ -63,6 +63,7 @@ struct proxy {
 	FILE *trace;		/* --trace FILE, or NULL */
 	int jobs;		/* -j N: root pool size; 0 auto; -1 not given */
 	const char *sock;	/* --connect SOCKET, or NULL */
+	const char *duser;	/* --daemon-user USER, or NULL */
 	enum style style;
 
 	/* environment */
@@ -95,14 +96,15 @@ static void usage(FILE *f)
 {
 	fputs("usage: jobproxy [-v] [--stats] [--trace=FILE] [-j N]"
 	      " [--style=pipe|fifo]\n"
-	      "                [--no-insert] [--connect SOCKET] [--] COMMAND"
-	      " [ARG...]\n"
+	      "                [--no-insert] [--connect SOCKET]"
+	      " [--daemon-user USER]\n"
+	      "                [--] COMMAND [ARG...]\n"
 	      "       jobproxy --serve SOCKET [-j N] [--mode OCTAL]"
 	      " [--group GROUP]\n"
 	      "                [--allow UID,...] [--max-clients N]"
 	      " [--max-per-uid N]\n"
 	      "                [--jobs-file FILE]\n"
-	      "       jobproxy --status SOCKET\n"
+	      "       jobproxy --status SOCKET [--daemon-user USER]\n"
 	      "Run COMMAND on a private jobserver fed from the one in\n"
 	      "CARGO_MAKEFLAGS, MAKEFLAGS or MFLAGS, and give back to it every\n"
 	      "token COMMAND still held when it ended, however it ended.\n"
@@ -115,6 +117,8 @@ static void usage(FILE *f)
 	      "  --no-insert          do not put sub-makes behind jobproxy too\n"
 	      "  --connect SOCKET     take tokens from the daemon at SOCKET (env\n"
 	      "                       JOBPROXY_SOCKET, with no jobserver around)\n"
+	      "  --daemon-user USER   trust a daemon of USER too (default: only\n"
+	      "                       root's or our own)\n"
 	      "  -v, --verbose        say on stderr what was found and done\n"
 	      "  --stats              one summary line of the token traffic at exit\n"
 	      "  --trace=FILE         the token timeline as Chrome trace-event JSON\n"
@@ -124,8 +128,8 @@ static void usage(FILE *f)
 	      "The machine-wide pool:\n"
 	      "  --serve SOCKET       be the daemon: a pool of -j N slots\n"
 	      "  --mode OCTAL         the socket's mode (default 0600)\n"
-	      "  --group GROUP        the socket's group, also allowed to connect\n"
-	      "  --allow UID,...      users allowed (default: ours and root)\n"
+	      "  --group GROUP        the socket's group; its members may connect\n"
+	      "  --allow UID,...      users who may connect (root and ours always)\n"
 	      "  --max-clients N      connections at once (default 1024)\n"
 	      "  --max-per-uid N      connections per user (default 256)\n"
 	      "  --jobs-file FILE     read N from FILE, again on SIGHUP\n"
@@ -199,6 +203,10 @@ static void options(struct proxy *P, int argc, char **argv)
 			P->sock = argv[++i];
 		} else if (!strncmp(a, "--connect=", 10)) {
 			P->sock = a + 10;
+		} else if (!strcmp(a, "--daemon-user") && i + 1 < argc) {
+			P->duser = argv[++i];
+		} else if (!strncmp(a, "--daemon-user=", 14)) {
+			P->duser = a + 14;
 		} else if (!strcmp(a, "--no-insert")) {
 			P->insert = 0;
 		} else if (!strncmp(a, "--style=", 8)) {
@@ -297,7 +305,7 @@ static int find_daemon(struct proxy *P)
 		return 0;
 	if (!P->sock)
 		P->sock = env;
-	jobs = serve_connect(P->sock, &P->auth, &keep);
+	jobs = serve_connect(P->sock, P->duser, &P->auth, &keep);
 	if (jobs < 0) {
 		if (P->jobs < 0)
 			P->jobs = 0;

@@ -27,9 +27,18 @@
  *                  daemon's own uid or root.  Answer "ok\n" or
  *                  "error: WHY\n", then close.
  *
- * Anything else (a malformed line, no line within 5 s, a peer that is not
- * allowed, a connection over a limit) gets one log line and is closed
- * without an answer.
+ * Anything else (a malformed line: not one line, not printable text, an
+ * unknown word, a job count out of range) gets one log line and the answer
+ * "error: WHY\n", then is closed; so does a peer that is not allowed, or
+ * one over a limit, at once, whatever it sent.  No line within 5 s: a log
+ * line and closed.
+ *
+ * WHO.  Root and the daemon's own user may always connect; so may the
+ * users of --allow and the members of --group's group (the peer's primary
+ * group, its process's supplementary groups or the group database).  A
+ * client trusts only a daemon of root, of its own user or of the user its
+ * --daemon-user names (SO_PEERCRED / getpeereid()), so that a socket
+ * squatted before the daemon started cannot feed builds a pool of its own.
  *
  * TOKENS.  The pool is a counter, not a pipe.  Per jobserver connection the
  * daemon keeps at most one token waiting in the token pipe, which is cut to
@@ -317,16 +326,43 @@ static void peer_log(struct daemon *D, enum lkind k, const char *fmt, ...)
 	D->hidden[k] = 0;
 }
 
-static int allowed(const struct daemon *D, uid_t uid, gid_t gid)
+/*
+ * Root and our own user always: they own the daemon anyway, and only they
+ * can ask for "jobs N" or read --status without an --allow.  Then the
+ * users of --allow, then --group's members.
+ */
+static int allowed(const struct daemon *D, int s, uid_t uid, gid_t gid)
 {
 	int i;
 
-	if (D->o->nallow == 0)
-		return uid == 0 || uid == geteuid();
+	if (uid == 0 || uid == geteuid())
+		return 1;
 	for (i = 0; i < D->o->nallow; i++)
 		if (D->o->allow[i] == uid)
 			return 1;
-	return D->o->gid >= 0 && (long)gid == D->o->gid;
+	return D->o->gid >= 0 && fd_peer_in_group(s, uid, gid,
+						  (gid_t)D->o->gid);
+}
+
+/*
+ * Turn a peer away with one line it can read, then close.  The socket is
+ * fresh, so the line fits at once; a peer that already sent its request
+ * still reads the line before it sees the connection reset (Linux queues
+ * the line first).  Without it a refused client only saw EPIPE.
+ */
+static void turn_away(int fd, const char *fmt, ...) JP_PRINTF(2, 3);
+static void turn_away(int fd, const char *fmt, ...)
+{
+	char line[160];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof line)
+		fd_send(fd, line, (size_t)n, NULL, 0);
+	close(fd);
 }
 
 static void accept_one(struct daemon *D, int fd)
@@ -343,10 +379,12 @@ static void accept_one(struct daemon *D, int fd)
 		close(fd);
 		return;
 	}
-	if (!allowed(D, uid, gid)) {
+	if (!allowed(D, fd, uid, gid)) {
 		peer_log(D, L_REFUSED, "refused uid %ld (pid %ld): not allowed (see"
-			 " --allow)", (long)uid, (long)pid);
-		close(fd);
+			 " --allow and --group)", (long)uid, (long)pid);
+		turn_away(fd, "error: not allowed: uid %ld is not root, uid %ld,"
+			  " in --allow or in --group\n", (long)uid,
+			  (long)geteuid());
 		return;
 	}
 	for (i = 0; i < D->n; i++)
@@ -354,13 +392,15 @@ static void accept_one(struct daemon *D, int fd)
 	if (D->n >= (size_t)D->o->max_clients) {
 		peer_log(D, L_LIMIT, "refused pid %ld: %ld connections already"
 			 " (--max-clients)", (long)pid, (long)D->n);
-		close(fd);
+		turn_away(fd, "error: busy: %ld connections already"
+			  " (--max-clients)\n", (long)D->n);
 		return;
 	}
 	if (same >= (size_t)D->o->max_per_uid) {
 		peer_log(D, L_LIMIT, "refused uid %ld: %ld connections already"
 			 " (--max-per-uid)", (long)uid, (long)same);
-		close(fd);
+		turn_away(fd, "error: busy: %ld connections of uid %ld already"
+			  " (--max-per-uid)\n", (long)same, (long)uid);
 		return;
 	}
 	if (D->n == D->cap) {
@@ -513,17 +553,50 @@ static void start_job(struct daemon *D, struct conn *c)
 		   (long)c->uid);
 }
 
+/* Requests are plain text: anything else is garbage at once. */
+static int printable(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126)
+			if (s[i] != '\n')
+				return 0;
+	return 1;
+}
+
+/* A malformed request: one log line (rate-limited), the answer
+ * "error: WHY", then close.  LEN bytes of the line are shown. */
+static void bad_request(struct daemon *D, struct conn *c, size_t len,
+			const char *why)
+{
+	char buf[4 * LINE_MAX_BYTES], text[96];
+
+	peer_log(D, L_BAD, "bad request from pid %ld uid %ld, closing: \"%s\""
+		 " (%s)", (long)c->pid, (long)c->uid,
+		 shown(c->line, len, buf, sizeof buf), why);
+	snprintf(text, sizeof text, "error: %s\n", why);
+	answer(c, dup_text(text));
+}
+
 static void on_line(struct daemon *D, struct conn *c)
 {
-	char buf[4 * LINE_MAX_BYTES];
 	int n;
 
+	/* The line ends at its "\n", not at a NUL before it: "status\0junk"
+	 * is no "status". */
+	if (!printable(c->line, c->len - 1)) {
+		bad_request(D, c, c->len - 1, "bad request: not a line of text");
+		return;
+	}
 	c->line[c->len - 1] = '\0';
 	if (!strcmp(c->line, "jobserver")) {
 		start_job(D, c);
 	} else if (!strcmp(c->line, "status")) {
 		answer(c, report(D));
-	} else if (!strncmp(c->line, "jobs ", 5) && parse_jobs(c->line + 5, &n)) {
+	} else if (!strncmp(c->line, "jobs ", 5) && !parse_jobs(c->line + 5, &n)) {
+		bad_request(D, c, c->len - 1, "bad job count: 1..65536");
+	} else if (!strncmp(c->line, "jobs ", 5)) {
 		if (c->uid != 0 && c->uid != geteuid()) {
 			jp_warn("refused \"jobs %d\" from uid %ld: only root"
 				" or uid %ld", n, (long)c->uid,
@@ -538,23 +611,8 @@ static void on_line(struct daemon *D, struct conn *c)
 			answer(c, dup_text("ok\n"));
 		}
 	} else {
-		peer_log(D, L_BAD, "bad request from pid %ld uid %ld, closing:"
-			 " \"%s\"", (long)c->pid, (long)c->uid,
-			shown(c->line, c->len - 1, buf, sizeof buf));
-		c->dead = 1;
+		bad_request(D, c, c->len - 1, "bad request: unknown");
 	}
-}
-
-/* Requests are plain text: anything else is garbage at once. */
-static int printable(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126)
-			if (s[i] != '\n')
-				return 0;
-	return 1;
 }
 
 static void on_hello(struct daemon *D, struct conn *c)
@@ -582,15 +640,14 @@ static void on_hello(struct daemon *D, struct conn *c)
 	}
 	c->len += (size_t)n;
 	nl = memchr(c->line, '\n', c->len);
-	if (nl && (size_t)(nl - c->line) + 1 == c->len) {
+	if (nl && (size_t)(nl - c->line) + 1 == c->len)
 		on_line(D, c);
-	} else if (nl || c->len >= sizeof c->line - 1 ||
-		   !printable(c->line, c->len)) {
-		peer_log(D, L_BAD, "bad request from pid %ld uid %ld, closing:"
-			 " \"%s\"", (long)c->pid, (long)c->uid,
-			shown(c->line, c->len, buf, sizeof buf));
-		c->dead = 1;
-	}
+	else if (nl)
+		bad_request(D, c, c->len, "bad request: more than one line");
+	else if (c->len >= sizeof c->line - 1)
+		bad_request(D, c, c->len, "bad request: longer than 63 bytes");
+	else if (!printable(c->line, c->len))
+		bad_request(D, c, c->len, "bad request: not a line of text");
 }
 
 static void on_send(struct conn *c)
@@ -645,6 +702,21 @@ static void on_returns(struct daemon *D, struct conn *c)
 			(unsigned long)n - fwd);
 	to_pool(D, fwd);
 	offer_hungry(&c->offer);	/* it is busy: offer at once */
+}
+
+/*
+ * poll() said C's token pipe has room, yet our token is still in it: the
+ * client made the pipe bigger (F_SETPIPE_SZ works on either end), so room
+ * no longer means "taken" and poll() would report it again at once, round
+ * after round: a spin.  Look at that pipe on a timer instead (TICK_MS), as
+ * where a pipe cannot be cut to one slot.
+ */
+static void grown_pipe(struct daemon *D, struct conn *c)
+{
+	c->js.oneslot = 0;
+	peer_log(D, L_BAD, "pid %ld uid %ld made its token pipe bigger:"
+		 " looking at it every %d ms", (long)c->pid, (long)c->uid,
+		 TICK_MS);
 }
 
 /* ---- signals ---- */
@@ -750,7 +822,122 @@ static int fill_addr(struct sockaddr_un *sa, const char *path)
 	return 0;
 }
 
-/* A socket file left by a dead daemon goes; a live daemon's stays. */
+/* The directory part of PATH into DIR (room for SZ): "." for none. */
+static void dir_of(const char *path, char *dir, size_t sz)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
+
+	if (n == 0)
+		snprintf(dir, sz, ".");
+	else
+		snprintf(dir, sz, "%.*s", (int)n, path);
+}
+
+/* DIR (a real path: no symlinks, no "..") and every directory above it
+ * belong to root or to us and no one else may write them, unless the
+ * sticky bit is set: 0, or -1 after one line about SOCK. */
+static int safe_chain(const char *sock, const char *dir)
+{
+	char *d = strdup(dir), *slash;
+	struct stat st;
+	int ok = d != NULL;
+
+	if (!d)
+		jp_warn("not serving at %s:", sock);
+	while (ok) {
+		if (stat(d, &st) < 0) {
+			jp_warn("not serving at %s: %s:", sock, d);
+			ok = 0;
+		} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+			jp_warn("not serving at %s: %s belongs to uid %ld, who"
+				" could replace the socket", sock, d,
+				(long)st.st_uid);
+			ok = 0;
+		} else if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+			   !(st.st_mode & S_ISVTX)) {
+			jp_warn("not serving at %s: other users can write to %s"
+				" and it has no sticky bit", sock, d);
+			ok = 0;
+		}
+		slash = strrchr(d, '/');
+		if (!slash || !strcmp(d, "/"))
+			break;
+		slash[slash == d] = '\0';	/* "/a" -> "/", "/a/b" -> "/a" */
+	}
+	free(d);
+	return ok ? 0 : -1;
+}
+
+/* The real path of Q's parent directory through safe_chain(). */
+static int safe_parent(const char *sock, const char *q)
+{
+	char dir[PATH_MAX], *real;
+	int r;
+
+	dir_of(q, dir, sizeof dir);
+	real = realpath(dir, NULL);
+	if (!real) {
+		jp_warn("not serving at %s: %s:", sock, dir);
+		return -1;
+	}
+	r = safe_chain(sock, real);
+	free(real);
+	return r;
+}
+
+/*
+ * Whoever can write the socket's directory can remove our socket and put
+ * theirs in its place, or squat the name before we start: clients would
+ * then refuse that impostor (they check its uid), but no build would get
+ * our pool; and bind_private() relies on no one else changing the names
+ * on the way to the socket.  So every directory from the socket's up to /
+ * must belong to root or to us and be writable by no one else, unless it
+ * has the sticky bit (/tmp: then only the owner of a name may remove or
+ * rename it).  A symlink on the way is a name too: it must be root's or
+ * ours (its owner may replace it even in /tmp), in such a directory.
+ */
+static int safe_dir(const char *path)
+{
+	char dir[PATH_MAX], *p;
+	struct stat st;
+
+	dir[0] = '\0';
+	if (path[0] != '/' && !getcwd(dir, sizeof dir - 2)) {
+		jp_warn("not serving at %s: the current directory:", path);
+		return -1;
+	}
+	if (strlen(dir) + strlen(path) + 2 > sizeof dir) {
+		errno = ENAMETOOLONG;
+		jp_warn("not serving at %s:", path);
+		return -1;
+	}
+	if (dir[0])
+		strcat(dir, "/");
+	dir_of(path, dir + strlen(dir), sizeof dir - strlen(dir));
+	/* Each prefix "/a", "/a/b", ... of DIR as given. */
+	for (p = strchr(dir + 1, '/');; p = strchr(p + 1, '/')) {
+		if (p)
+			*p = '\0';
+		if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode) &&
+		    ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+		     safe_parent(path, dir) < 0)) {
+			if (st.st_uid != 0 && st.st_uid != geteuid())
+				jp_warn("not serving at %s: %s is a symlink of"
+					" uid %ld, who could point it elsewhere",
+					path, dir, (long)st.st_uid);
+			return -1;
+		}
+		if (!p)
+			break;
+		*p = '/';
+	}
+	return safe_parent(path, path);
+}
+
+/* A socket file left by a dead daemon of ours goes; a live daemon's stays,
+ * and so does another user's, live or not (a root daemon could remove it:
+ * it is not ours to remove). */
 static int clear_stale(const char *path, const struct sockaddr_un *sa)
 {
 	struct stat st;
@@ -760,6 +947,11 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 		return errno == ENOENT ? 0 : (jp_warn("%s:", path), -1);
 	if (!S_ISSOCK(st.st_mode)) {
 		jp_warn("%s exists and is not a socket: not serving", path);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		jp_warn("%s is a socket of uid %ld, not ours: not serving, not"
+			" removing it", path, (long)st.st_uid);
 		return -1;
 	}
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -786,18 +978,79 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 	return 0;
 }
 
-static int listen_on(struct daemon *D)
+/*
+ * Bind, then set the group and mode, with no path race.  chown() and
+ * chmod() by the socket's final name could follow a symlink swapped in
+ * after bind() and change some other file.  The fd does not help: on
+ * Linux fchmod() and fchown() on a socket fd succeed but change the
+ * socket's own inode in sockfs, not the file bind() made (measured); only
+ * the umask at bind() reaches that file's mode, and nothing reaches its
+ * group.  So the socket is bound as "s" in a directory made for it beside
+ * the final name (mkdtemp: 0700, ours), where no one else can put or swap
+ * a name, and chown()/chmod() by that path are safe; link() then gives it
+ * its final name, failing if anything took that name meanwhile (it never
+ * replaces), and the private name and directory go.  Same directory, so
+ * the same file system; safe_dir() made sure no one else can rename the
+ * private directory.  A daemon killed in between leaves an empty
+ * .jobproxy.XXXXXX directory or one holding a dead socket, nothing more.
+ */
+static int bind_private(struct daemon *D, int s)
 {
+	char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+	char priv[sizeof dir + 32], tmp[sizeof priv + 2];
 	struct sockaddr_un sa;
 	struct stat st;
 	mode_t old;
-	int s, r;
+	int r, ok = 0;
+
+	dir_of(D->path, dir, sizeof dir);
+	snprintf(priv, sizeof priv, "%s/.jobproxy.XXXXXX", dir);
+	snprintf(tmp, sizeof tmp, "%s/s", priv);
+	if (fill_addr(&sa, tmp) < 0) {
+		jp_warn("cannot bind %s: with the private directory beside it"
+			" (%s) the path is longer than %lu bytes", D->path, tmp,
+			(unsigned long)sizeof sa.sun_path - 1);
+		return -1;
+	}
+	if (!mkdtemp(priv)) {
+		jp_warn("cannot bind %s: cannot make %s:", D->path, priv);
+		return -1;
+	}
+	snprintf(tmp, sizeof tmp, "%s/s", priv);
+	fill_addr(&sa, tmp);
+	old = umask(0177);	/* born owner-only all the same */
+	r = bind(s, (const struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (r < 0)
+		jp_warn("cannot bind %s:", tmp);
+	else if ((D->o->gid >= 0 && chown(tmp, (uid_t)-1, (gid_t)D->o->gid) < 0) ||
+		 chmod(tmp, (mode_t)D->o->mode) < 0 || listen(s, 4096) < 0 ||
+		 lstat(tmp, &st) < 0)
+		jp_warn("cannot set up %s:", D->path);
+	else if (link(tmp, D->path) < 0)
+		jp_warn("cannot put the socket at %s:", D->path);
+	else
+		ok = 1;
+	if (ok) {
+		D->dev = st.st_dev;
+		D->ino = st.st_ino;
+	}
+	if (r == 0)
+		unlink(tmp);
+	rmdir(priv);
+	return ok ? 0 : -1;
+}
+
+static int listen_on(struct daemon *D)
+{
+	struct sockaddr_un sa;
+	int s;
 
 	if (fill_addr(&sa, D->path) < 0) {
 		jp_warn("socket path %s:", D->path);
 		return -1;
 	}
-	if (clear_stale(D->path, &sa) < 0)
+	if (safe_dir(D->path) < 0 || clear_stale(D->path, &sa) < 0)
 		return -1;
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (s < 0) {
@@ -805,25 +1058,10 @@ static int listen_on(struct daemon *D)
 		return -1;
 	}
 	set_fl(s);
-	/* Born owner-only; group and mode follow once they are right. */
-	old = umask(0177);
-	r = bind(s, (const struct sockaddr *)&sa, sizeof sa);
-	umask(old);
-	if (r < 0) {
-		jp_warn("cannot bind %s:", D->path);
+	if (bind_private(D, s) < 0) {
 		close(s);
 		return -1;
 	}
-	if ((D->o->gid >= 0 && chown(D->path, (uid_t)-1, (gid_t)D->o->gid) < 0) ||
-	    chmod(D->path, (mode_t)D->o->mode) < 0 || listen(s, 4096) < 0 ||
-	    stat(D->path, &st) < 0) {
-		jp_warn("cannot set up %s:", D->path);
-		unlink(D->path);
-		close(s);
-		return -1;
-	}
-	D->dev = st.st_dev;
-	D->ino = st.st_ino;
 	D->lfd = s;
 	return 0;
 }
@@ -992,6 +1230,8 @@ int serve_main(const char *sock, int jobs, const struct serve_opts *o)
 				c->parked = js_pending(peek_fd(c));
 				if (!c->parked)
 					offer_hungry(&c->offer);
+				else if (c->look)
+					grown_pipe(&D, c);
 			}
 			c->look = 0;
 			if (c->parked && c->js.tok_peek >= 0 &&
@@ -1075,54 +1315,190 @@ static int wait_in(int s, long deadline)
 	}
 }
 
-int serve_connect(const char *sock, struct js_auth *auth, int *keepfd)
+#ifdef __linux__
+/*
+ * In a user namespace the kernel shows every uid it does not map as the
+ * overflow uid (65534).  A nix build's sandbox maps only the build user:
+ * the daemon's root shows as 65534, and so would any other user outside.
+ * Where our namespace maps neither the overflow uid itself nor its
+ * parent's root, a peer shown so may be root, and no peer can be told
+ * from root: such a peer is taken as root (jobproxy(1), SECURITY
+ * CONSIDERATIONS).  In the first namespace every uid is mapped, so this
+ * never applies there.
+ */
+static int unmapped_root(uid_t uid)
 {
-	char buf[LINE_MAX_BYTES], *nl = NULL;
-	const char *why = NULL;
-	int s, fds[FDPASS_MAX], nfd = 0, jobs = 0, k, ok;
+	unsigned long in, out, n, over = 65534;
+	int mapped = 0;
+	FILE *f = fopen("/proc/sys/kernel/overflowuid", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &over) != 1)
+			over = 65534;
+		fclose(f);
+	}
+	if ((unsigned long)uid != over || !(f = fopen("/proc/self/uid_map", "r")))
+		return 0;
+	while (fscanf(f, "%lu %lu %lu", &in, &out, &n) == 3)
+		if (out == 0 || (over >= in && over - in < n))
+			mapped = 1;
+	fclose(f);
+	return !mapped;
+}
+#else
+static int unmapped_root(uid_t uid)
+{
+	(void)uid;
+	return 0;
+}
+#endif
+
+/*
+ * Trust the daemon at the other end of S?  Only if it runs as root, as
+ * our own user or as DUID (--daemon-user, -1 for none): anyone can bind
+ * a socket where the name is free, and a squatter must not feed our
+ * builds a pool of its choosing.  1, or 0 with WHY (room for SZ) set.
+ */
+static int trusted(int s, long duid, char *why, size_t sz)
+{
+	struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+
+	if (fd_peer(s, &uid, &gid, &pid) < 0) {
+		snprintf(why, sz, "cannot tell who runs it: %s",
+			 strerror(errno));
+		return 0;
+	}
+	if (uid == 0 || uid == geteuid() || (duid >= 0 && (long)uid == duid))
+		return 1;
+	if (unmapped_root(uid)) {
+		jp_verbose("the daemon runs as uid %ld, a user this user"
+			   " namespace does not map: taken as root", (long)uid);
+		return 1;
+	}
+	pw = getpwuid(uid);
+	snprintf(why, sz, "it runs as uid %ld%s%s%s, not as root, uid %ld or"
+		 " --daemon-user: not trusted", (long)uid, pw ? " (" : "",
+		 pw ? pw->pw_name : "", pw ? ")" : "", (long)geteuid());
+	return 0;
+}
+
+/* WHY of the daemon's "error: WHY" line, printable. */
+static void says(const char *line, char *why, size_t sz)
+{
+	size_t i, k = 0;
+
+	for (i = 7; line[i] && line[i] != '\n' && k + 1 < sz; i++)
+		why[k++] = line[i] >= 32 && line[i] < 127 ? line[i] : '?';
+	why[k] = '\0';
+}
+
+static void usage_error(const char *what, const char *arg) JP_NORETURN;
+
+/* --daemon-user NAME or UID: the uid; none: -1; no such user: exit 125. */
+static long daemon_uid(const char *name)
+{
+	struct passwd *pw;
+	char *end;
+	long v;
+
+	if (!name)
+		return -1;
+	if ((pw = getpwnam(name)))
+		return (long)pw->pw_uid;
+	errno = 0;
+	v = *name >= '0' && *name <= '9' ? strtol(name, &end, 10) : -1;
+	if (v < 0 || *end || errno || v > INT_MAX)
+		usage_error("no such user in --daemon-user:", name);
+	return v;
+}
+
+/*
+ * Dial SOCK, check who runs the daemon, send REQ.  The socket, or -1 with
+ * WHY set.  A send that fails (EPIPE: the daemon already closed) is not
+ * the end: the daemon may have said why first (turn_away), so the caller
+ * reads; *SENDERR keeps the send's errno for when nothing came.
+ */
+static int ask(const char *sock, long duid, const char *req, char *why,
+	       size_t sz, int *senderr)
+{
+	int s = dial(sock);
+
+	*senderr = 0;
+	if (s < 0) {
+		snprintf(why, sz, "%s", strerror(errno));
+		return -1;
+	}
+	if (!trusted(s, duid, why, sz)) {
+		close(s);
+		return -1;
+	}
+	if (fd_send(s, req, strlen(req), NULL, 0) < 0)
+		*senderr = errno;
+	return s;
+}
+
+int serve_connect(const char *sock, const char *duser, struct js_auth *auth,
+		  int *keepfd)
+{
+	long duid = daemon_uid(duser);
+	char buf[256], *nl = NULL, why[200];
+	int s, fds[FDPASS_MAX], nfd = 0, jobs = 0, ok = 0, senderr;
 	size_t len = 0;
 	long deadline;
 	ssize_t n;
 
-	s = dial(sock);
-	if (s < 0 || fd_send(s, "jobserver\n", 10, NULL, 0) < 0)
+	why[0] = '\0';
+	s = ask(sock, duid, "jobserver\n", why, sizeof why, &senderr);
+	if (s < 0)
 		goto fail;
 	deadline = now_ms() + CLIENT_MS;
 	while (!nl && len < sizeof buf - 1) {
 		int got = 0, r = wait_in(s, deadline);
 
 		if (r <= 0) {
-			if (r == 0)
-				errno = ETIMEDOUT;
+			snprintf(why, sizeof why, "%s", strerror(r == 0 ?
+				 ETIMEDOUT : errno));
 			goto fail;
 		}
 		n = fd_recv(s, buf + len, sizeof buf - 1 - len,
 			    fds + nfd, FDPASS_MAX - nfd, &got);
-		if (n < 0)
+		if (n < 0 && errno == ECONNRESET)
+			n = 0;	/* after what was sent before it: as EOF */
+		if (n < 0) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
 			goto fail;
+		}
 		nfd += got;
 		if (n == 0) {
-			why = "it closed the connection without an answer"
-			      " (not allowed? see its log)";
+			if (senderr)
+				snprintf(why, sizeof why, "%s",
+					 strerror(senderr));
+			else
+				snprintf(why, sizeof why, "it closed the"
+					 " connection without an answer");
 			goto fail;
 		}
 		len += (size_t)n;
 		buf[len] = '\0';
 		nl = strchr(buf, '\n');
 	}
-	ok = nl && nl[1] == '\0' && !strncmp(buf, "jobproxy ", 9);
-	if (ok) {
-		*nl = '\0';
-		ok = !strncmp(buf + 9, "1 ", 2) &&
-		     parse_jobs(buf + 11, &jobs);
-		if (!ok)
-			why = "it speaks another protocol version";
+	if (!strncmp(buf, "error: ", 7)) {
+		says(buf, why, sizeof why);
+	} else if (!nl || nl[1] != '\0' || strncmp(buf, "jobproxy ", 9)) {
+		snprintf(why, sizeof why, "it answered something that is not a"
+			 " jobserver");
 	} else {
-		why = "it answered something that is not a jobserver";
-	}
-	if (ok && nfd != 2) {
-		ok = 0;
-		why = "it sent no jobserver fds";
+		*nl = '\0';
+		ok = !strncmp(buf + 9, "1 ", 2) && parse_jobs(buf + 11, &jobs);
+		if (!ok)
+			snprintf(why, sizeof why, "it speaks another protocol"
+				 " version");
+		else if (nfd != 2)
+			snprintf(why, sizeof why, "it sent no jobserver fds");
+		ok = ok && nfd == 2;
 	}
 	if (!ok)
 		goto fail;
@@ -1134,50 +1510,78 @@ int serve_connect(const char *sock, struct js_auth *auth, int *keepfd)
 	*keepfd = s;
 	return jobs;
 fail:
-	k = errno;
 	for (; nfd > 0; nfd--)
 		close(fds[nfd - 1]);
 	if (s >= 0)
 		close(s);
 	jp_warn("no jobserver daemon at %s: %s: running on a pool of its own",
-		sock, why ? why : strerror(k));
+		sock, why);
 	return -1;
 }
 
-int serve_status(const char *sock)
+int serve_status(const char *sock, const char *duser)
 {
-	char buf[4096];
+	long duid = daemon_uid(duser);
+	char *out = NULL, why[200];
+	size_t len = 0, cap = 0;
 	long deadline;
 	ssize_t n;
-	int s = dial(sock);
+	int senderr, s = ask(sock, duid, "status\n", why, sizeof why, &senderr);
 
-	if (s < 0 || fd_send(s, "status\n", 7, NULL, 0) < 0)
+	if (s < 0)
 		goto fail;
 	deadline = now_ms() + CLIENT_MS;
 	for (;;) {
 		int r = wait_in(s, deadline);
 
 		if (r <= 0) {
-			if (r == 0)
-				errno = ETIMEDOUT;
+			snprintf(why, sizeof why, "%s", strerror(r == 0 ?
+				 ETIMEDOUT : errno));
 			goto fail;
 		}
+		if (cap - len < 4096) {
+			char *m = realloc(out, cap += 65536);
+
+			if (!m) {
+				snprintf(why, sizeof why, "%s", strerror(errno));
+				goto fail;
+			}
+			out = m;
+		}
 		do
-			n = recv(s, buf, sizeof buf, 0);
+			n = recv(s, out + len, cap - len - 1, 0);
 		while (n < 0 && errno == EINTR);
-		if (n < 0)
+		/* A reset comes after what was sent before it: as EOF. */
+		if (n < 0 && errno != ECONNRESET) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
 			goto fail;
-		if (n == 0)
+		}
+		if (n <= 0)
 			break;
-		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-			goto fail;
+		len += (size_t)n;
 	}
 	close(s);
-	return fflush(stdout) == 0 ? 0 : 1;
+	s = -1;
+	if (len == 0) {
+		snprintf(why, sizeof why, "%s", senderr ? strerror(senderr) :
+			 "it closed the connection without an answer");
+		goto fail;
+	}
+	out[len] = '\0';
+	if (!strncmp(out, "error: ", 7)) {
+		says(out, why, sizeof why);
+		jp_warn("the daemon at %s says: %s", sock, why);
+		free(out);
+		return 1;
+	}
+	n = (ssize_t)fwrite(out, 1, len, stdout);
+	free(out);
+	return (size_t)n == len && fflush(stdout) == 0 ? 0 : 1;
 fail:
-	jp_warn("no jobserver daemon at %s:", sock);
+	jp_warn("no jobserver daemon at %s: %s", sock, why);
 	if (s >= 0)
 		close(s);
+	free(out);
 	return 1;
 }
 
@@ -1267,7 +1671,7 @@ static int cpus(void)
 void serve_cli(int argc, char **argv)
 {
 	static struct serve_opts o;
-	const char *serve = NULL, *status = NULL, *v;
+	const char *serve = NULL, *status = NULL, *duser = NULL, *v;
 	int i, jobs = 0;
 
 	/* Look among the options only (the command's words are its own),
@@ -1276,7 +1680,8 @@ void serve_cli(int argc, char **argv)
 	     i++) {
 		static const char *const takes[] = {
 			"--trace", "--connect", "--mode", "--group", "--allow",
-			"--max-clients", "--max-per-uid", "--jobs-file", NULL
+			"--max-clients", "--max-per-uid", "--jobs-file",
+			"--daemon-user", NULL
 		};
 		const char *const *t;
 
@@ -1328,6 +1733,8 @@ void serve_cli(int argc, char **argv)
 				usage_error("bad --max-per-uid", v);
 		} else if ((v = value(argc, argv, &i, "--jobs-file"))) {
 			o.jobs_file = v;
+		} else if ((v = value(argc, argv, &i, "--daemon-user"))) {
+			duser = v;
 		} else {
 			usage_error(a[0] == '-' ? "unknown option" :
 				    "--serve and --status take no command:", a);
@@ -1336,7 +1743,9 @@ void serve_cli(int argc, char **argv)
 			usage_error("bad job count (1..65536) in", a);
 	}
 	if (status)
-		exit(serve_status(status));
+		exit(serve_status(status, duser));
+	if (duser)
+		usage_error("--daemon-user is for clients, not for", "--serve");
 	if (jobs == 0 && o.jobs_file && !read_jobs_file(o.jobs_file, &jobs))
 		exit(125);
 	if (jobs == 0)

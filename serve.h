@@ -32,22 +32,26 @@ void serve_opts_init(struct serve_opts *o);
 int serve_main(const char *sock, int jobs, const struct serve_opts *o);
 
 /*
- * Client: ask the daemon at SOCK for a jobserver.  On success *AUTH is a
- * JS_PIPE auth naming the two received fds (close-on-exec), *KEEPFD the
- * socket, which the caller keeps open (close-on-exec) as long as the build
- * runs, and the pool size N >= 1 is returned.  On failure: one line
- * "jobproxy: no jobserver daemon at SOCK: WHY: running on a pool of its
- * own" on stderr, nothing left open, -1.
+ * Client: ask the daemon at SOCK for a jobserver.  The daemon must run as
+ * root, as our user or as DUSER (--daemon-user: a name or uid; NULL for
+ * none; no such user: exit 125).  On success *AUTH is a JS_PIPE auth
+ * naming the two received fds (close-on-exec), *KEEPFD the socket, which
+ * the caller keeps open (close-on-exec) as long as the build runs, and the
+ * pool size N >= 1 is returned.  On failure (no daemon, an untrusted one,
+ * a refusal): one line "jobproxy: no jobserver daemon at SOCK: WHY:
+ * running on a pool of its own" on stderr, nothing left open, -1.
  */
-int serve_connect(const char *sock, struct js_auth *auth, int *keepfd);
+int serve_connect(const char *sock, const char *duser, struct js_auth *auth,
+		  int *keepfd);
 
-/* Client: print the daemon's status report on stdout; 0, or 1 after one
- * line on stderr. */
-int serve_status(const char *sock);
+/* Client: print the daemon's status report on stdout (the daemon checked
+ * as above); 0, or 1 after one line on stderr. */
+int serve_status(const char *sock, const char *duser);
 
 /*
  * If ARGV's options hold --serve or --status, parse them all (-j, -v,
- * --mode, --group, --allow, --max-clients, --max-per-uid, --jobs-file),
+ * --mode, --group, --allow, --max-clients, --max-per-uid, --jobs-file,
+ * --daemon-user),
  * run that mode and exit; otherwise return and touch nothing.
  */
 void serve_cli(int argc, char **argv);

@@ -2,16 +2,24 @@
 """Bad and plain peers of a `jobproxy --serve` daemon (tests/t_serve.sh).
 
 usage: serve_peers.py SOCKET CASE
-  garbage     send non-text bytes: the daemon closes at once, no answer
+  garbage     send non-text bytes: the daemon answers "error: ..." and
+              closes at once
+  errors      each malformed request (a job count out of range, a NUL
+              inside a line, two lines, too long, unknown) is answered
+              with one "error: ..." line, then closed
   silent      connect, send nothing: closed within 5 s (+1 s slack)
   hello-die   send "jobserver\\n" and close before reading the answer
   over-return take the fds, take one token, write back five, exit
+  bigpipe LOG take the fds, make the token pipe 64 KiB (F_SETPIPE_SZ), wait
+              for the daemon's line about it in LOG, then take a token,
+              give it back and leave
+  ask LINE    send LINE and a newline, print the answer as it came
   flood N     open N connections at once, a third silent, a third asking
               for a jobserver and never reading, a third garbage; while
               all are open the daemon must answer "status" within 5 s
 Prints one line per case; exit 0 on the expected behaviour.
 """
-import os, resource, socket, sys, time
+import fcntl, os, resource, select, socket, sys, time
 
 
 def conn(path, block=True):
@@ -32,6 +40,23 @@ def closed_within(s, secs):
         return True
 
 
+def answer(s, secs):
+    """All the daemon sent on S before it closed, within SECS (None if it
+    did not close)."""
+    s.settimeout(secs)
+    out = b""
+    try:
+        while True:
+            b = s.recv(4096)
+            if not b:
+                return out
+            out += b
+    except socket.timeout:
+        return None
+    except ConnectionResetError:
+        return out
+
+
 def status(path, secs):
     s = conn(path)
     s.settimeout(secs)
@@ -49,8 +74,23 @@ def main():
     if case == "garbage":
         s = conn(path)
         s.sendall(b"\xff\x00\x01garbage\n")
-        ok = closed_within(s, 2)
-        print("garbage: closed" if ok else "garbage: still open")
+        a = answer(s, 2)
+        print("garbage: %r" % a)
+        ok = a is not None and a.startswith(b"error: ") and \
+            a.endswith(b"\n") and a.count(b"\n") == 1
+    elif case == "errors":
+        ok = True
+        for req in [b"jobs 0\n", b"jobs 65537\n", b"jobs 99999999999999999999\n",
+                    b"jobs -3\n", b"jobs \n", b"status\x00junk\n",
+                    b"jobserver\x00\n", b"status\nstatus\n", b"x" * 70,
+                    b"hello\n", b"STATUS\n"]:
+            s = conn(path)
+            s.sendall(req)
+            a = answer(s, 2)
+            good = a is not None and a.startswith(b"error: ") and \
+                a.endswith(b"\n") and a.count(b"\n") == 1
+            print("errors: %r -> %r%s" % (req, a, "" if good else "  WRONG"))
+            ok = ok and good
     elif case == "silent":
         s = conn(path)
         t = time.monotonic()
@@ -73,6 +113,33 @@ def main():
         os.read(r, 1)
         os.write(w, b"xxxxx")
         print("over-return: %r with %d fds" % (msg, len(fds)))
+    elif case == "bigpipe":
+        s = conn(path)
+        s.sendall(b"jobserver\n")
+        msg, fds, _, _ = socket.recv_fds(s, 64, 4)
+        r, w = fds
+        F_SETPIPE_SZ = 1031
+        size = fcntl.fcntl(r, F_SETPIPE_SZ, 1 << 16)
+        seen = False
+        for _ in range(500):
+            with open(sys.argv[3]) as f:
+                if "made its token pipe bigger" in f.read():
+                    seen = True
+                    break
+            select.select([], [], [], 0.01)
+        took = bool(select.select([r], [], [], 5)[0]) and os.read(r, 1)
+        if took:
+            os.write(w, b"+")
+        print("bigpipe: pipe of %d bytes; daemon's line %s; token %s"
+              % (size, "seen" if seen else "NOT seen",
+                 "taken and returned" if took else "NOT taken"))
+        ok = seen and bool(took)
+    elif case == "ask":
+        s = conn(path)
+        s.sendall(sys.argv[3].encode() + b"\n")
+        a = answer(s, 5)
+        sys.stdout.write(a.decode() if a is not None else "(no answer)\n")
+        ok = a is not None
     elif case == "flood":
         n = int(sys.argv[3])
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
