@@ -177,6 +177,7 @@ int js_make_child(struct child_js *c)
 {
 	int t[2], r[2];
 
+	c->tok_r = c->tok_w = c->ret_r = c->ret_w = -1;
 	c->tok_peek = c->want_r = c->want_w = -1;
 	c->fifo = NULL;
 	if (cloexec_pipe(t) < 0)

@@ -574,6 +574,47 @@ fail:
 	return -1;
 }
 
+/*
+ * Every fd field is -1 until it is ours: a zeroed one names fd 0, which
+ * the fallback paths would close under the command (the command's stdin).
+ */
+static void proxy_init(struct proxy *P)
+{
+	P->auth.rfd = P->auth.wfd = -1;
+	P->parent.rfd = P->parent.wfd = -1;
+	P->child.tok_r = P->child.tok_w = -1;
+	P->child.ret_r = P->child.ret_w = -1;
+	P->child.tok_peek = -1;
+	P->child.want_r = P->child.want_w = -1;
+	P->child.fifo = NULL;
+	P->want_up = P->want_fd = -1;
+	P->sigfd = -1;
+}
+
+/*
+ * A standard fd that is closed when we start must be closed in the
+ * command too, and meanwhile no fd of ours may take its number: the
+ * child's token pipe on fd 0 would be its stdin.  Hold each closed one
+ * with /dev/null, close-on-exec: every exec, the command's included,
+ * closes it again.
+ */
+static void hold_stdio(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		int h;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		h = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (h < 0)
+			h = open("/", O_RDONLY | O_CLOEXEC);
+		if (h >= 0 && h != fd)	/* cannot happen: lowest first */
+			close(h);
+	}
+}
+
 /* Anything wrong before the child runs: run it as if we were not here. */
 static void run_plain(struct proxy *P)
 {
@@ -919,6 +960,8 @@ int main(int argc, char **argv)
 	static struct proxy P;
 
 	serve_cli(argc, argv);	/* --serve, --status: they never return */
+	hold_stdio();
+	proxy_init(&P);
 	options(&P, argc, argv);
 	if (!find_daemon(&P) && !find_parent(&P))
 		no_parent(&P, argv[0]);
