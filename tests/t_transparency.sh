@@ -5,6 +5,11 @@
 # lost.  Each test here failed on jobproxy as it was before these fixes.
 . "$(dirname "$0")/lib.sh"
 
+# The token fds of a pipe-style MAKEFLAGS, for a shell child: "R W".
+# (Through /proc: dash cannot redirect fds above 9.)
+auth_fds='set -- $(echo "$MAKEFLAGS" | sed "s/.*--jobserver-auth=\([0-9]*\),\([0-9]*\).*/\1 \2/")'
+take2="$auth_fds; head -c 2 /proc/self/fd/\$1 >/dev/null"
+
 # stdio_case WHAT WARNINGS COMMAND...: COMMAND (jobproxy in front of a
 # child) must hand the child its stdin, stdout and stderr as given.
 stdio_case() {
@@ -37,6 +42,8 @@ t_stdio_on_every_path() {
 	# Room for stdio and the pool's two fds, not for our pipes.
 	stdio_case "no fds left" 1 \
 		"$POOL" -j3 -- sh -c 'ulimit -n 6; exec "$@"' sh "$JP"
+	stdio_case "standard fds as a jobserver" 1 \
+		env MAKEFLAGS=" -j4 --jobserver-auth=0,2" "$JP"
 }
 
 # Which of fds 0 1 2 the child has open ("+") or closed ("-"), for
@@ -71,6 +78,25 @@ t_closed_stdio_stays_closed() {
 			expect "fds 0 1 2 of the child, $redir, ${how:-no jobserver}" "$got" "$want"
 		done
 	done
+}
+
+t_standard_fds_refused_as_jobserver() {
+	out=$(printf 'hello\n' | MAKEFLAGS=" -j3 --jobserver-auth=0,1" \
+		"$JP" sh -c 'cat; echo "$MAKEFLAGS"' 2>err | cat)
+	expect "the child's output" "$(echo $out)" "hello -j3 --jobserver-auth=0,1"
+	expect "lines on stderr" "$(wc -l <err | tr -d ' ')" 1
+	grep -q 'fd 0 is standard input' err || die "message: $(cat err)"
+	# A real pool to read from, but stdout (a pipe) to write returns to.
+	out=$("$POOL" -j3 --report r -- sh -c "$auth_fds"'
+		MAKEFLAGS=" -j3 --jobserver-auth=$1,1" exec "$JP" sh -c "echo \$MAKEFLAGS"' \
+		2>err | cat)
+	case "$(echo $out)" in
+	"-j3 --jobserver-auth="[0-9]*",1") echo "  the child's output: $out" ;;
+	*) die "the child's output: $out" ;;
+	esac
+	expect "lines from jobproxy" "$(grep -c '^jobproxy:' err)" 1
+	grep -q 'fd 1 is standard output' err || die "message: $(cat err)"
+	expect "root pool" "$(field end r)" 2
 }
 
 run_one "$1"
