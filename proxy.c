@@ -89,6 +89,7 @@ struct proxy {
 	int sigfd;
 	pid_t pid;
 	int status, exited;
+	int stopped;		/* seen stopped, not seen continued since */
 };
 
 static void usage(FILE *f)
@@ -647,6 +648,7 @@ static void spawn(struct proxy *P)
 	}
 	c.setenv = P->env;
 	P->pid = pw_spawn(&c, &err);
+	sig_set_child(P->pid);
 	if (P->pid < 0) {
 		jp_warn("cannot start %s, running it without jobproxy:",
 			P->argv[0]);
@@ -680,14 +682,21 @@ static long now_ms(void)
 	return (long)(now_us() / 1000);
 }
 
-/* --trace: an event and the ledger after it. */
+/* --trace: an event and the ledger after it.  A write that fails (a full
+ * disk, EFBIG under ulimit -f) ends the trace, not the relay. */
 static void traced(struct proxy *P, const char *event, unsigned long n)
 {
 	if (!P->trace || n == 0)
 		return;
+	errno = 0;
 	trace_instant(P->trace, event, n);
 	trace_counter(P->trace, "held from parent", P->tok.taken);
 	trace_counter(P->trace, "parked for child", P->parked);
+	if (!trace_ok(P->trace)) {
+		jp_warn("cannot write the trace, tracing stops:");
+		trace_abandon(P->trace);
+		P->trace = NULL;
+	}
 }
 
 /* Give N tokens to the parent; a dead parent is said once, then ignored. */
@@ -712,15 +721,85 @@ static void to_parent(struct proxy *P, unsigned long n)
 	}
 }
 
+/* Every change of the child's state waitpid has for us; the signal of a
+ * stop reported now, else 0. */
+static int reap(struct proxy *P)
+{
+	int st, stop = 0;
+
+	while (!P->exited) {
+		switch (pw_wait(P->pid, &st)) {
+		case PW_EXITED:
+			P->status = st;
+			P->exited = 1;
+			return 0;
+		case PW_STOPPED:
+			P->stopped = 1;
+			stop = WSTOPSIG(st);
+			break;
+		case PW_CONTINUED:
+			P->stopped = 0;
+			stop = 0;
+			break;
+		case PW_NOTHING:
+			return stop;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The child stopped (it stopped itself, or a stop signal sent to us was
+ * passed on): stop too, so that whoever waits for us sees the stop, as a
+ * shell's wait would without us.  By the same signal when it is one that
+ * stops us (a job-control stop is dropped for an orphaned process group,
+ * which the child's group, if it is ours, is not), else SIGSTOP.  Once we
+ * are continued, so is the child if it is still stopped; a stop of the
+ * terminal's (Ctrl-Z) stopped both already, and `fg` continued both, so
+ * waitpid reports no stop then and nothing is done twice.
+ */
+static void mirror_stop(struct proxy *P, int stop)
+{
+	int by = stop;
+
+	if ((stop != SIGTSTP && stop != SIGTTIN && stop != SIGTTOU) ||
+	    getpgid(P->pid) != getpgrp())
+		by = SIGSTOP;
+	jp_verbose("%s stopped by signal %d: stopping too", P->argv[0], stop);
+	sig_stop_self(by);
+	reap(P);
+	if (!P->exited && P->stopped) {
+		kill(P->pid, SIGCONT);
+		P->stopped = 0;
+	}
+	jp_verbose("continued");
+}
+
 static void on_signals(struct proxy *P)
 {
-	int signo, forward;
+	struct sig_event ev;
+	int cont = 0, stop;
 
-	while (sig_next(&signo, &forward))
-		if (forward && !P->exited)
-			kill(P->pid, signo);
-	if (!P->exited && pw_reap(P->pid, &P->status))
-		P->exited = 1;
+	while (sig_get(&ev)) {
+		if (ev.signo == SIGCONT)
+			cont = 1;
+		if (!ev.forward || P->exited)
+			continue;
+		sig_forward(P->pid, &ev);
+		if (ev.signo == SIGCONT)
+			P->stopped = 0;
+	}
+	stop = reap(P);
+	if (P->exited)
+		return;
+	/* We were continued (a SIGCONT of ours, not passed on): so is a
+	 * child still stopped, rather than stopping us again. */
+	if (cont && P->stopped) {
+		kill(P->pid, SIGCONT);
+		P->stopped = 0;
+	} else if (stop) {
+		mirror_stop(P, stop);
+	}
 }
 
 /* Pipe style: the child wrote returns; pass on what it held, swallow the
@@ -970,7 +1049,7 @@ int main(int argc, char **argv)
 	if (setup(&P) < 0)
 		run_plain(&P);
 	insert_make(&P, argv[0]);
-	P.sigfd = sig_init();
+	P.sigfd = sig_init_all();
 	if (P.sigfd < 0) {
 		jp_warn("cannot set up signal handling: running %s without"
 			" jobproxy:", P.argv[0]);

@@ -99,4 +99,176 @@ t_standard_fds_refused_as_jobserver() {
 	expect "root pool" "$(field end r)" 2
 }
 
+# stopwatch.py MODE COMMAND...: run COMMAND as a shell runs a job (a
+# process group of its own) and watch it with WUNTRACED, as a shell's wait
+# does.  MODE "self": the command stops itself.  "send:SIG": once the file
+# "ready" exists, send SIG to COMMAND's pid; "group:SIG": to its group.
+# Once stopped, continue it (SIGCONT to the pid; to the group for
+# "group:"), create "go", and report how it ended.  Prints "stopped SIGX"
+# (and "command T" once the command, whose pid "ready" holds, is seen
+# stopped too), then "exit N" or "signal N", or what happened instead.
+write_stopwatch() {
+	cat >stopwatch.py <<'EOF'
+import os, signal, sys, time
+mode, cmd = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    os.setpgid(0, 0)
+    os.execvp(cmd[0], cmd)
+try:
+    os.setpgid(pid, pid)
+except OSError:
+    pass
+def give_up(*_):
+    print("timed out")
+    os.killpg(pid, signal.SIGKILL)
+    os.killpg(pid, signal.SIGCONT)
+    sys.exit(1)
+signal.signal(signal.SIGALRM, give_up)
+signal.alarm(60)
+if mode != "self":
+    how, sig = mode.split(":")
+    while not os.path.exists("ready"):
+        time.sleep(0.01)
+    (os.killpg if how == "group" else os.kill)(pid, getattr(signal, sig))
+_, st = os.waitpid(pid, os.WUNTRACED)
+if not os.WIFSTOPPED(st):
+    print("not stopped:", st)
+    sys.exit(1)
+print("stopped", signal.Signals(os.WSTOPSIG(st)).name)
+if mode != "self":
+    # The command itself must be stopped, not only what runs it.
+    with open("/proc/%d/stat" % int(open("ready").read())) as f:
+        print("command", f.read().rsplit(")", 1)[1].split()[0])
+(os.killpg if mode.startswith("group") else os.kill)(pid, signal.SIGCONT)
+open("go", "w").close()
+_, st = os.waitpid(pid, os.WUNTRACED)
+if os.WIFSTOPPED(st):
+    print("stopped again", signal.Signals(os.WSTOPSIG(st)).name)
+    sys.exit(1)
+print("exit", os.WEXITSTATUS(st) if os.WIFEXITED(st) else "signal %d" % os.WTERMSIG(st))
+EOF
+}
+
+t_child_stop_mirrored() {
+	need_tool python3
+	write_stopwatch
+	for s in STOP TSTP TTIN TTOU; do
+		child="$take2; kill -$s \$\$; echo resumed; exit 5"
+		want=$("$POOL" -j3 -- python3 stopwatch.py self sh -c "$child")
+		expect "SIG$s, without jobproxy" "$(echo $want)" "stopped SIG$s resumed exit 5"
+		got=$("$POOL" -j3 --report r -- python3 stopwatch.py self "$JP" sh -c "$child")
+		expect "SIG$s, with jobproxy" "$(echo $got)" "$(echo $want)"
+		expect "root pool" "$(field end r)" 2
+	done
+}
+
+t_stop_sent_to_jobproxy_stops_child() {
+	need_tool python3
+	write_stopwatch
+	child="$take2; echo \$\$ >ready; while [ ! -e go ]; do sleep 0.01; done; echo done; exit 5"
+	for mode in send:SIGTSTP send:SIGTTIN send:SIGTTOU group:SIGTSTP; do
+		rm -f ready go
+		want=$("$POOL" -j3 -- python3 stopwatch.py $mode sh -c "$child")
+		expect "$mode, without jobproxy" "$(echo $want)" \
+			"stopped ${mode#*:} command T done exit 5"
+		rm -f ready go
+		got=$("$POOL" -j3 --report r -- python3 stopwatch.py $mode "$JP" sh -c "$child")
+		expect "$mode, with jobproxy" "$(echo $got)" "$(echo $want)"
+		expect "root pool" "$(field end r)" 2
+	done
+}
+
+# sigchild.py MODE SIG: take two tokens, then wait for SIG: "trap" catches
+# it (prints "got SIG", exits 7), "die" leaves it at its default action.
+write_sigchild() {
+	cat >sigchild.py <<'EOF'
+import os, re, signal, sys, time
+mode, sig = sys.argv[1], int(sys.argv[2])
+r, w = map(int, re.search(r"--jobserver-auth=(\d+),(\d+)", os.environ["MAKEFLAGS"]).groups())
+assert len(os.read(r, 1) + os.read(r, 1)) == 2
+def got(s, f):
+    print("got", s, flush=True)
+    os._exit(7)
+signal.signal(sig, got if mode == "trap" else signal.SIG_DFL)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
+with open("ready.tmp", "w") as f:
+    f.write("%d\n" % os.getppid())
+os.rename("ready.tmp", "ready")
+end = time.time() + 30
+while time.time() < end:
+    time.sleep(0.05)
+print("never got it")
+EOF
+}
+
+# The signals a process can catch, by number (python3 knows this system's
+# real-time range), without SIGKILL and SIGSTOP.
+catchable() {
+	python3 -c 'import signal
+print(*sorted(int(s) for s in signal.valid_signals()
+      if s not in (signal.SIGKILL, signal.SIGSTOP)))'
+}
+
+# signal_child MODE N: SIG N sent to jobproxy by kill while its child
+# holds tokens; prints the pool's status of jobproxy and the child's output.
+signal_child() {
+	rm -f ready
+	# A shell starts background jobs with SIGINT and SIGQUIT ignored.
+	env --default-signal "$POOL" -j3 --timeout 20 --report r -- \
+		"$JP" python3 sigchild.py "$1" "$2" >out 2>err &
+	pool=$!
+	n=0
+	while [ ! -e ready ]; do
+		n=$((n + 1))
+		[ $n -lt 3000 ] || die "the child never got ready: $(cat out)"
+		sleep 0.01
+	done
+	kill -"$2" "$(cat ready)"
+	wait $pool
+	out=$(cat out)
+	echo "status $(field status r) end $(field end r)${out:+ $out}"
+}
+
+t_every_signal_caught_by_child() {
+	need_tool python3
+	write_sigchild
+	for n in $(catchable); do
+		expect "signal $n caught" "$(signal_child trap $n)" "status 7 end 2 got $n"
+	done
+}
+
+t_every_deadly_signal_kills_child() {
+	need_tool python3
+	write_sigchild
+	ulimit -c 0
+	# Not those whose default is to be ignored, or to stop.
+	for n in $(catchable); do
+		case " $(kill -l $n) " in
+		*" CHLD "* | *" CONT "* | *" URG "* | *" WINCH "* | *" TSTP "* | \
+		*" TTIN "* | *" TTOU "*) continue ;;
+		esac
+		expect "signal $n" "$(signal_child die $n)" "status $((128 + n)) end 2"
+	done
+	[ ! -e core ] || die "a core file was left"
+}
+
+# --trace under a file size limit: SIGXFSZ from jobproxy's own write is
+# that write failing, not jobproxy's death.
+t_trace_over_file_size_limit() {
+	churn="$auth_fds"'; i=0
+	while [ $i -lt 60 ]; do
+		head -c 2 /proc/self/fd/$1 >/dev/null; printf xx >/proc/self/fd/$2
+		i=$((i + 1))
+	done; echo churned'
+	"$POOL" -j3 --report r -- sh -c 'ulimit -f 1; exec "$@"' sh \
+		"$JP" --trace=trace.json sh -c "$churn" >out 2>err
+	expect "status" "$(field status r)" 0
+	expect "the child's output" "$(cat out)" churned
+	expect "lines from jobproxy" "$(grep -c '^jobproxy:' err)" 1
+	grep -q '^jobproxy: cannot write the trace.*File too large' err ||
+		die "message: $(cat err)"
+	expect "root pool" "$(field end r)" 2
+}
+
 run_one "$1"
