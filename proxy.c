@@ -109,7 +109,8 @@ static void usage(FILE *f)
 	      "token COMMAND still held when it ended, however it ended.\n"
 	      "\n"
 	      "  -j N, --jobs=N       with no jobserver around, be the root pool\n"
-	      "                       of N slots (0: NIX_BUILD_CORES, else CPUs)\n"
+	      "                       of N slots, at most 65536 (0, or -j alone\n"
+	      "                       before COMMAND: NIX_BUILD_CORES, else CPUs)\n"
 	      "  --style=pipe|fifo    the child's jobserver (default: the parent's\n"
 	      "                       style; a root pool: pipe, fifo for ninja;\n"
 	      "                       env JOBPROXY_STYLE)\n"
@@ -137,6 +138,7 @@ static void usage(FILE *f)
 	      "executable, 125 bad usage of jobproxy.\n", f);
 }
 
+/* A job count, 0 to MF_MAX_JOBS (the daemon takes the same). */
 static int number(const char *s, int *out)
 {
 	char *end;
@@ -146,20 +148,10 @@ static int number(const char *s, int *out)
 		return 0;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (*end || errno || v > 4096)
+	if (*end || errno || v > MF_MAX_JOBS)
 		return 0;
 	*out = (int)v;
 	return 1;
-}
-
-static enum style parse_style(const char *s, const char *from)
-{
-	if (!strcmp(s, "pipe"))
-		return STYLE_PIPE;
-	if (!strcmp(s, "fifo"))
-		return STYLE_FIFO;
-	jp_warn("unknown style '%s' in %s (pipe or fifo)", s, from);
-	exit(125);
 }
 
 static void bad_usage(const char *what, const char *arg)
@@ -168,18 +160,104 @@ static void bad_usage(const char *what, const char *arg)
 	exit(125);
 }
 
+static enum style parse_style(const char *s)
+{
+	if (!strcmp(s, "pipe"))
+		return STYLE_PIPE;
+	if (!strcmp(s, "fifo"))
+		return STYLE_FIFO;
+	bad_usage("unknown style (pipe or fifo) in", s);
+	return STYLE_AUTO;	/* not reached */
+}
+
+/*
+ * JOBPROXY_STYLE reaches every jobproxy of a tree: a bad one must not stop
+ * the build, only be said.
+ */
+static enum style env_style(void)
+{
+	const char *env = getenv("JOBPROXY_STYLE");
+
+	if (!env || !*env || !strcmp(env, "pipe") || !strcmp(env, "fifo"))
+		return !env || !*env ? STYLE_AUTO
+				     : env[0] == 'p' ? STYLE_PIPE : STYLE_FIFO;
+	jp_warn("unknown style '%s' in JOBPROXY_STYLE (pipe or fifo):"
+		" using the default", env);
+	return STYLE_AUTO;
+}
+
+/* Can the word after "-j" be run as a command (execvp's PATH search)? */
+static int is_command(const char *w)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char buf[PATH_MAX];
+
+	if (!*w)
+		return 0;
+	if (strchr(w, '/'))
+		return access(w, F_OK) == 0;
+	for (p = path ? path : "/bin:/usr/bin"; ; p = end + 1) {
+		int n;
+
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		n = snprintf(buf, sizeof buf, "%.*s%s%s", (int)(end - p), p,
+			     end > p ? "/" : "", w);
+		if (n > 0 && (size_t)n < sizeof buf && access(buf, X_OK) == 0)
+			return 1;
+		if (!*end)
+			return 0;
+	}
+}
+
+/*
+ * "-j" takes an optional count as the next word, like make's: "-j 4 cmd"
+ * and "-j cmd" (auto).  A next word that starts like a number, or is
+ * empty, is a count, good or bad; any other word is the command if one of
+ * that name can be run, else a bad count ("-j abc"): a typo must not run
+ * as a command, nor be taken as auto.
+ */
+static int jobs_word(struct proxy *P, const char *opt, const char *w)
+{
+	if (!w || (*w == '-' && w[1]))
+		return 0;	/* -j alone, before another option */
+	if (number(w, &P->jobs))
+		return 1;
+	if (*w && (*w < '0' || *w > '9') && *w != '+' && is_command(w))
+		return 0;
+	jp_warn("bad job count in %s '%s' (0 to %d)%s", opt, w, MF_MAX_JOBS,
+		*w && (*w < '0' || *w > '9') ? ", and no such command" : "");
+	exit(125);
+}
+
+/* "--NAME VALUE" or "--NAME=VALUE" at argv[*i]: the value, else NULL.
+ * A missing or empty value is a usage error. */
+static const char *value(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i], *v;
+
+	if (strncmp(a, name, n) || (a[n] && a[n] != '='))
+		return NULL;
+	if (!a[n] && *i + 1 >= argc)
+		bad_usage("missing value after", a);
+	v = a[n] ? a + n + 1 : argv[++*i];
+	if (!*v)
+		bad_usage("empty value for", name);
+	return v;
+}
+
 /* Options: stop at the first word that is not ours, like env(1). */
 static void options(struct proxy *P, int argc, char **argv)
 {
-	const char *env = getenv("JOBPROXY_STYLE");
 	int i;
 
 	P->jobs = -1;
 	P->insert = 1;
-	if (env && *env)
-		P->style = parse_style(env, "JOBPROXY_STYLE");
+	P->style = env_style();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *v;
 
 		if (!strcmp(a, "--")) {
 			i++;
@@ -189,29 +267,29 @@ static void options(struct proxy *P, int argc, char **argv)
 			jp_set_verbose(1);
 		} else if (!strcmp(a, "--stats")) {
 			P->stats = 1;
-		} else if (!strncmp(a, "--trace=", 8) ||
-			   (!strcmp(a, "--trace") && i + 1 < argc)) {
-			const char *f = a[7] ? a + 8 : argv[++i];
-
-			P->trace = trace_open(f);
+		} else if ((v = value(argc, argv, &i, "--trace"))) {
+			if (P->trace)
+				fclose(P->trace);
+			P->trace = trace_open(v);
 			if (!P->trace)
-				jp_warn("cannot write the trace to %s:", f);
-		} else if (!strcmp(a, "--connect") && i + 1 < argc) {
-			P->sock = argv[++i];
-		} else if (!strncmp(a, "--connect=", 10)) {
-			P->sock = a + 10;
+				jp_warn("cannot write the trace to %s:", v);
+		} else if ((v = value(argc, argv, &i, "--connect"))) {
+			P->sock = v;
 		} else if (!strcmp(a, "--no-insert")) {
 			P->insert = 0;
-		} else if (!strncmp(a, "--style=", 8)) {
-			P->style = parse_style(a + 8, "--style");
+		} else if ((v = value(argc, argv, &i, "--style"))) {
+			P->style = parse_style(v);
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
 			/* "-j" alone means auto; "-j 4" takes the number. */
 			P->jobs = 0;
-			if (i + 1 < argc && number(argv[i + 1], &P->jobs))
+			if (jobs_word(P, a, i + 1 < argc ? argv[i + 1] : NULL))
 				i++;
 		} else if (!strncmp(a, "-j", 2) || !strncmp(a, "--jobs=", 7)) {
-			if (!number(a + (a[1] == 'j' ? 2 : 7), &P->jobs))
-				bad_usage("bad job count in", a);
+			if (!number(a + (a[1] == 'j' ? 2 : 7), &P->jobs)) {
+				jp_warn("bad job count in %s (0 to %d)", a,
+					MF_MAX_JOBS);
+				exit(125);
+			}
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			exit(0);

@@ -271,4 +271,50 @@ t_trace_over_file_size_limit() {
 	expect "root pool" "$(field end r)" 2
 }
 
+t_bad_style_env_warns_and_runs() {
+	JOBPROXY_STYLE=garbage "$JP" sh -c 'echo ran' >out 2>err
+	expect "status" "$?" 0
+	expect "the command ran" "$(cat out)" ran
+	expect "lines on stderr" "$(wc -l <err | tr -d ' ')" 1
+	grep -q "JOBPROXY_STYLE" err || die "message: $(cat err)"
+	# Nested: each jobproxy says it once, and runs.
+	JOBPROXY_STYLE=garbage "$POOL" -j3 --report r -- "$JP" "$JP" sh -c 'echo ran' >out 2>err
+	expect "nested status" "$(field status r)" 0
+	expect "nested, the command ran" "$(cat out)" ran
+	expect "nested, lines from jobproxy" "$(grep -c '^jobproxy:' err)" 2
+	expect "root pool" "$(field end r)" 2
+}
+
+t_bad_job_count_is_usage_error() {
+	for j in "-j 99999999" "-j 65537" "-j abc" "-j ''" "-j 4x" "-j99999999" \
+		"-jabc" "--jobs=65537" "--jobs=" "--jobs 65537" "--jobs abc"; do
+		eval "\"\$JP\" $j sh -c 'echo ran'" >out 2>err
+		expect "status for $j" "$?" 125
+		expect "the command did not run ($j)" "$(cat out)" ""
+		expect "lines on stderr for $j" "$(wc -l <err | tr -d ' ')" 1
+		grep -q 'job count' err || die "message for $j: $(cat err)"
+	done
+	"$JP" --serve "$PWD/sock" -j 65537 2>err
+	expect "the daemon's status for -j 65537" "$?" 125
+	"$JP" -j 65536 sh -c 'echo "$MAKEFLAGS"' >out
+	expect "-j 65536" "$(sed 's/ --jobserver-auth.*//' out)" " -j65536"
+	# -j alone before the command still means auto.
+	"$JP" -j sh -c 'echo "$MAKEFLAGS"' >out
+	expect "-j alone" "$(sed 's/ --jobserver-auth.*//' out)" " -j$(nproc)"
+	"$JP" --help | grep -q 65536 || die "--help does not say the limit"
+	grep -q 65536 "$ROOT/man/jobproxy.1" || die "the man page does not say the limit"
+}
+
+t_missing_option_values() {
+	for o in --connect --trace --style; do
+		"$JP" $o 2>err
+		expect "status for $o alone" "$?" 125
+		grep -q "missing value after $o" err || die "message for $o: $(cat err)"
+		"$JP" $o= true 2>err
+		expect "status for $o=" "$?" 125
+		expect "lines on stderr for $o=" "$(wc -l <err | tr -d ' ')" 1
+	done
+	[ ! -e '' ] || die "an empty trace file name was opened"
+}
+
 run_one "$1"
