@@ -393,6 +393,7 @@ static int find_daemon(struct proxy *P)
 		close(keep);
 		free(mf);
 		memset(&P->auth, 0, sizeof P->auth);
+		P->auth.rfd = P->auth.wfd = -1;
 		if (P->jobs < 0)
 			P->jobs = 0;
 		return 0;
