@@ -65,9 +65,19 @@ static int reopen(int fd, int mode)
 /* Is FD an open pipe we may use in direction ACC (O_RDONLY/O_WRONLY)? */
 static int usable(int fd, int acc, const char *what)
 {
+	static const char *const std[] = {
+		"standard input", "standard output", "standard error"
+	};
 	struct stat st;
 	int fl;
 
+	/* Never a jobserver, even when it is a pipe: tokens would be read
+	 * from the command's input, or written into its output. */
+	if (fd >= 0 && fd <= 2) {
+		jp_warn("jobserver %s fd %d is %s: running without jobproxy",
+			what, fd, std[fd]);
+		return 0;
+	}
 	if (fcntl(fd, F_GETFD) < 0) {
 		jp_warn("jobserver %s fd %d is closed (a recipe line without"
 			" '+'?): running without jobproxy", what, fd);
@@ -177,6 +187,7 @@ int js_make_child(struct child_js *c)
 {
 	int t[2], r[2];
 
+	c->tok_r = c->tok_w = c->ret_r = c->ret_w = -1;
 	c->tok_peek = c->want_r = c->want_w = -1;
 	c->fifo = NULL;
 	if (cloexec_pipe(t) < 0)

@@ -12,6 +12,12 @@
 
 #include <stddef.h>
 
+/*
+ * The most slots a pool may have, for -j N of the wrapper's root pool and
+ * of the daemon alike (0 means "as many as CPUs").
+ */
+#define MF_MAX_JOBS 65536
+
 enum js_kind {
 	JS_NONE,	/* no auth word, or the last one has negative fds */
 	JS_PIPE,	/* --jobserver-auth=R,W or --jobserver-fds=R,W */

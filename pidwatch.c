@@ -4,7 +4,8 @@
  * The child starts through posix_spawn (see pw_spawn for why), which also
  * tells a failed exec ("not found", 127) from a program that ran and
  * happened to exit 127 itself.  Child exit is noticed through SIGCHLD on
- * the self-pipe (signals.c); waitpid(WNOHANG) does the rest.
+ * the self-pipe (signals.c); waitpid(WNOHANG) does the rest, stops and
+ * continues included.
  */
 #include "pidwatch.h"
 #include "msg.h"
@@ -105,8 +106,8 @@ static void restore_fdflags(const int *fds, int n, const int *old)
  * 127 and 126 stay apart.  Which fds the child inherits is settled by
  * FD_CLOEXEC, set and cleared around the call: we have no threads, so no
  * other spawn can see the flags in between.  Signals: a caught signal is
- * reset to its default by the exec itself, SIGPIPE (ignored here) is reset
- * explicitly unless we inherited it ignored, and the mask is restored.
+ * reset to its default by the exec itself, one we inherited ignored is
+ * ignored again around the call (sig_block), and the mask is restored.
  * SIGCHLD inherited as ignored comes out as default: POSIX leaves that
  * unspecified across exec anyway.
  */
@@ -169,14 +170,20 @@ pid_t pw_spawn(const struct pw_child *c, int *exec_err)
 	return 0;
 }
 
-int pw_reap(pid_t pid, int *status)
+enum pw_state pw_wait(pid_t pid, int *status)
 {
 	pid_t r;
 
 	do
-		r = waitpid(pid, status, WNOHANG);
+		r = waitpid(pid, status, WNOHANG | WUNTRACED | WCONTINUED);
 	while (r < 0 && errno == EINTR);
-	return r == pid;
+	if (r != pid)
+		return PW_NOTHING;
+	if (WIFSTOPPED(*status))
+		return PW_STOPPED;
+	if (WIFCONTINUED(*status))
+		return PW_CONTINUED;
+	return PW_EXITED;
 }
 
 void pw_exec(char *const argv[])

@@ -27,8 +27,16 @@ struct pw_child {
  */
 pid_t pw_spawn(const struct pw_child *c, int *exec_err);
 
-/* Reap PID if it has ended: 1 and *STATUS, 0 if it still runs. */
-int pw_reap(pid_t pid, int *status);
+/* What waitpid(2) reported of the child. */
+enum pw_state { PW_NOTHING, PW_EXITED, PW_STOPPED, PW_CONTINUED };
+
+/*
+ * Next change of PID's state, without waiting: PW_EXITED (reaped: exit
+ * status or death in *STATUS), PW_STOPPED (*STATUS as waitpid gave it:
+ * WSTOPSIG), PW_CONTINUED, or PW_NOTHING.  A stop is reported once, and
+ * only while PID is still stopped.
+ */
+enum pw_state pw_wait(pid_t pid, int *status);
 
 /* Exec ARGV in place of jobproxy; on failure report and exit 127/126. */
 #if defined(__GNUC__) || defined(__clang__)

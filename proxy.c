@@ -90,6 +90,7 @@ struct proxy {
 	int sigfd;
 	pid_t pid;
 	int status, exited;
+	int stopped;		/* seen stopped, not seen continued since */
 };
 
 static void usage(FILE *f)
@@ -110,7 +111,8 @@ static void usage(FILE *f)
 	      "token COMMAND still held when it ended, however it ended.\n"
 	      "\n"
 	      "  -j N, --jobs=N       with no jobserver around, be the root pool\n"
-	      "                       of N slots (0: NIX_BUILD_CORES, else CPUs)\n"
+	      "                       of N slots, at most 65536 (0, or -j alone\n"
+	      "                       before COMMAND: NIX_BUILD_CORES, else CPUs)\n"
 	      "  --style=pipe|fifo    the child's jobserver (default: the parent's\n"
 	      "                       style; a root pool: pipe, fifo for ninja;\n"
 	      "                       env JOBPROXY_STYLE)\n"
@@ -140,6 +142,7 @@ static void usage(FILE *f)
 	      "executable, 125 bad usage of jobproxy.\n", f);
 }
 
+/* A job count, 0 to MF_MAX_JOBS (the daemon takes the same). */
 static int number(const char *s, int *out)
 {
 	char *end;
@@ -149,20 +152,10 @@ static int number(const char *s, int *out)
 		return 0;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (*end || errno || v > 4096)
+	if (*end || errno || v > MF_MAX_JOBS)
 		return 0;
 	*out = (int)v;
 	return 1;
-}
-
-static enum style parse_style(const char *s, const char *from)
-{
-	if (!strcmp(s, "pipe"))
-		return STYLE_PIPE;
-	if (!strcmp(s, "fifo"))
-		return STYLE_FIFO;
-	jp_warn("unknown style '%s' in %s (pipe or fifo)", s, from);
-	exit(125);
 }
 
 static void bad_usage(const char *what, const char *arg)
@@ -171,18 +164,104 @@ static void bad_usage(const char *what, const char *arg)
 	exit(125);
 }
 
+static enum style parse_style(const char *s)
+{
+	if (!strcmp(s, "pipe"))
+		return STYLE_PIPE;
+	if (!strcmp(s, "fifo"))
+		return STYLE_FIFO;
+	bad_usage("unknown style (pipe or fifo) in", s);
+	return STYLE_AUTO;	/* not reached */
+}
+
+/*
+ * JOBPROXY_STYLE reaches every jobproxy of a tree: a bad one must not stop
+ * the build, only be said.
+ */
+static enum style env_style(void)
+{
+	const char *env = getenv("JOBPROXY_STYLE");
+
+	if (!env || !*env || !strcmp(env, "pipe") || !strcmp(env, "fifo"))
+		return !env || !*env ? STYLE_AUTO
+				     : env[0] == 'p' ? STYLE_PIPE : STYLE_FIFO;
+	jp_warn("unknown style '%s' in JOBPROXY_STYLE (pipe or fifo):"
+		" using the default", env);
+	return STYLE_AUTO;
+}
+
+/* Can the word after "-j" be run as a command (execvp's PATH search)? */
+static int is_command(const char *w)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char buf[PATH_MAX];
+
+	if (!*w)
+		return 0;
+	if (strchr(w, '/'))
+		return access(w, F_OK) == 0;
+	for (p = path ? path : "/bin:/usr/bin"; ; p = end + 1) {
+		int n;
+
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		n = snprintf(buf, sizeof buf, "%.*s%s%s", (int)(end - p), p,
+			     end > p ? "/" : "", w);
+		if (n > 0 && (size_t)n < sizeof buf && access(buf, X_OK) == 0)
+			return 1;
+		if (!*end)
+			return 0;
+	}
+}
+
+/*
+ * "-j" takes an optional count as the next word, like make's: "-j 4 cmd"
+ * and "-j cmd" (auto).  A next word that starts like a number, or is
+ * empty, is a count, good or bad; any other word is the command if one of
+ * that name can be run, else a bad count ("-j abc"): a typo must not run
+ * as a command, nor be taken as auto.
+ */
+static int jobs_word(struct proxy *P, const char *opt, const char *w)
+{
+	if (!w || (*w == '-' && w[1]))
+		return 0;	/* -j alone, before another option */
+	if (number(w, &P->jobs))
+		return 1;
+	if (*w && (*w < '0' || *w > '9') && *w != '+' && is_command(w))
+		return 0;
+	jp_warn("bad job count in %s '%s' (0 to %d)%s", opt, w, MF_MAX_JOBS,
+		*w && (*w < '0' || *w > '9') ? ", and no such command" : "");
+	exit(125);
+}
+
+/* "--NAME VALUE" or "--NAME=VALUE" at argv[*i]: the value, else NULL.
+ * A missing or empty value is a usage error. */
+static const char *value(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i], *v;
+
+	if (strncmp(a, name, n) || (a[n] && a[n] != '='))
+		return NULL;
+	if (!a[n] && *i + 1 >= argc)
+		bad_usage("missing value after", a);
+	v = a[n] ? a + n + 1 : argv[++*i];
+	if (!*v)
+		bad_usage("empty value for", name);
+	return v;
+}
+
 /* Options: stop at the first word that is not ours, like env(1). */
 static void options(struct proxy *P, int argc, char **argv)
 {
-	const char *env = getenv("JOBPROXY_STYLE");
 	int i;
 
 	P->jobs = -1;
 	P->insert = 1;
-	if (env && *env)
-		P->style = parse_style(env, "JOBPROXY_STYLE");
+	P->style = env_style();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *v;
 
 		if (!strcmp(a, "--")) {
 			i++;
@@ -192,33 +271,31 @@ static void options(struct proxy *P, int argc, char **argv)
 			jp_set_verbose(1);
 		} else if (!strcmp(a, "--stats")) {
 			P->stats = 1;
-		} else if (!strncmp(a, "--trace=", 8) ||
-			   (!strcmp(a, "--trace") && i + 1 < argc)) {
-			const char *f = a[7] ? a + 8 : argv[++i];
-
-			P->trace = trace_open(f);
+		} else if ((v = value(argc, argv, &i, "--trace"))) {
+			if (P->trace)
+				fclose(P->trace);
+			P->trace = trace_open(v);
 			if (!P->trace)
-				jp_warn("cannot write the trace to %s:", f);
-		} else if (!strcmp(a, "--connect") && i + 1 < argc) {
-			P->sock = argv[++i];
-		} else if (!strncmp(a, "--connect=", 10)) {
-			P->sock = a + 10;
-		} else if (!strcmp(a, "--daemon-user") && i + 1 < argc) {
-			P->duser = argv[++i];
-		} else if (!strncmp(a, "--daemon-user=", 14)) {
-			P->duser = a + 14;
+				jp_warn("cannot write the trace to %s:", v);
+		} else if ((v = value(argc, argv, &i, "--connect"))) {
+			P->sock = v;
+		} else if ((v = value(argc, argv, &i, "--daemon-user"))) {
+			P->duser = v;
 		} else if (!strcmp(a, "--no-insert")) {
 			P->insert = 0;
-		} else if (!strncmp(a, "--style=", 8)) {
-			P->style = parse_style(a + 8, "--style");
+		} else if ((v = value(argc, argv, &i, "--style"))) {
+			P->style = parse_style(v);
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
 			/* "-j" alone means auto; "-j 4" takes the number. */
 			P->jobs = 0;
-			if (i + 1 < argc && number(argv[i + 1], &P->jobs))
+			if (jobs_word(P, a, i + 1 < argc ? argv[i + 1] : NULL))
 				i++;
 		} else if (!strncmp(a, "-j", 2) || !strncmp(a, "--jobs=", 7)) {
-			if (!number(a + (a[1] == 'j' ? 2 : 7), &P->jobs))
-				bad_usage("bad job count in", a);
+			if (!number(a + (a[1] == 'j' ? 2 : 7), &P->jobs)) {
+				jp_warn("bad job count in %s (0 to %d)", a,
+					MF_MAX_JOBS);
+				exit(125);
+			}
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			exit(0);
@@ -322,6 +399,7 @@ static int find_daemon(struct proxy *P)
 		close(keep);
 		free(mf);
 		memset(&P->auth, 0, sizeof P->auth);
+		P->auth.rfd = P->auth.wfd = -1;
 		if (P->jobs < 0)
 			P->jobs = 0;
 		return 0;
@@ -582,6 +660,47 @@ fail:
 	return -1;
 }
 
+/*
+ * Every fd field is -1 until it is ours: a zeroed one names fd 0, which
+ * the fallback paths would close under the command (the command's stdin).
+ */
+static void proxy_init(struct proxy *P)
+{
+	P->auth.rfd = P->auth.wfd = -1;
+	P->parent.rfd = P->parent.wfd = -1;
+	P->child.tok_r = P->child.tok_w = -1;
+	P->child.ret_r = P->child.ret_w = -1;
+	P->child.tok_peek = -1;
+	P->child.want_r = P->child.want_w = -1;
+	P->child.fifo = NULL;
+	P->want_up = P->want_fd = -1;
+	P->sigfd = -1;
+}
+
+/*
+ * A standard fd that is closed when we start must be closed in the
+ * command too, and meanwhile no fd of ours may take its number: the
+ * child's token pipe on fd 0 would be its stdin.  Hold each closed one
+ * with /dev/null, close-on-exec: every exec, the command's included,
+ * closes it again.
+ */
+static void hold_stdio(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		int h;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		h = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (h < 0)
+			h = open("/", O_RDONLY | O_CLOEXEC);
+		if (h >= 0 && h != fd)	/* cannot happen: lowest first */
+			close(h);
+	}
+}
+
 /* Anything wrong before the child runs: run it as if we were not here. */
 static void run_plain(struct proxy *P)
 {
@@ -614,6 +733,7 @@ static void spawn(struct proxy *P)
 	}
 	c.setenv = P->env;
 	P->pid = pw_spawn(&c, &err);
+	sig_set_child(P->pid);
 	if (P->pid < 0) {
 		jp_warn("cannot start %s, running it without jobproxy:",
 			P->argv[0]);
@@ -647,14 +767,21 @@ static long now_ms(void)
 	return (long)(now_us() / 1000);
 }
 
-/* --trace: an event and the ledger after it. */
+/* --trace: an event and the ledger after it.  A write that fails (a full
+ * disk, EFBIG under ulimit -f) ends the trace, not the relay. */
 static void traced(struct proxy *P, const char *event, unsigned long n)
 {
 	if (!P->trace || n == 0)
 		return;
+	errno = 0;
 	trace_instant(P->trace, event, n);
 	trace_counter(P->trace, "held from parent", P->tok.taken);
 	trace_counter(P->trace, "parked for child", P->parked);
+	if (!trace_ok(P->trace)) {
+		jp_warn("cannot write the trace, tracing stops:");
+		trace_abandon(P->trace);
+		P->trace = NULL;
+	}
 }
 
 /* Give N tokens to the parent; a dead parent is said once, then ignored. */
@@ -679,15 +806,85 @@ static void to_parent(struct proxy *P, unsigned long n)
 	}
 }
 
+/* Every change of the child's state waitpid has for us; the signal of a
+ * stop reported now, else 0. */
+static int reap(struct proxy *P)
+{
+	int st, stop = 0;
+
+	while (!P->exited) {
+		switch (pw_wait(P->pid, &st)) {
+		case PW_EXITED:
+			P->status = st;
+			P->exited = 1;
+			return 0;
+		case PW_STOPPED:
+			P->stopped = 1;
+			stop = WSTOPSIG(st);
+			break;
+		case PW_CONTINUED:
+			P->stopped = 0;
+			stop = 0;
+			break;
+		case PW_NOTHING:
+			return stop;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The child stopped (it stopped itself, or a stop signal sent to us was
+ * passed on): stop too, so that whoever waits for us sees the stop, as a
+ * shell's wait would without us.  By the same signal when it is one that
+ * stops us (a job-control stop is dropped for an orphaned process group,
+ * which the child's group, if it is ours, is not), else SIGSTOP.  Once we
+ * are continued, so is the child if it is still stopped; a stop of the
+ * terminal's (Ctrl-Z) stopped both already, and `fg` continued both, so
+ * waitpid reports no stop then and nothing is done twice.
+ */
+static void mirror_stop(struct proxy *P, int stop)
+{
+	int by = stop;
+
+	if ((stop != SIGTSTP && stop != SIGTTIN && stop != SIGTTOU) ||
+	    getpgid(P->pid) != getpgrp())
+		by = SIGSTOP;
+	jp_verbose("%s stopped by signal %d: stopping too", P->argv[0], stop);
+	sig_stop_self(by);
+	reap(P);
+	if (!P->exited && P->stopped) {
+		kill(P->pid, SIGCONT);
+		P->stopped = 0;
+	}
+	jp_verbose("continued");
+}
+
 static void on_signals(struct proxy *P)
 {
-	int signo, forward;
+	struct sig_event ev;
+	int cont = 0, stop;
 
-	while (sig_next(&signo, &forward))
-		if (forward && !P->exited)
-			kill(P->pid, signo);
-	if (!P->exited && pw_reap(P->pid, &P->status))
-		P->exited = 1;
+	while (sig_get(&ev)) {
+		if (ev.signo == SIGCONT)
+			cont = 1;
+		if (!ev.forward || P->exited)
+			continue;
+		sig_forward(P->pid, &ev);
+		if (ev.signo == SIGCONT)
+			P->stopped = 0;
+	}
+	stop = reap(P);
+	if (P->exited)
+		return;
+	/* We were continued (a SIGCONT of ours, not passed on): so is a
+	 * child still stopped, rather than stopping us again. */
+	if (cont && P->stopped) {
+		kill(P->pid, SIGCONT);
+		P->stopped = 0;
+	} else if (stop) {
+		mirror_stop(P, stop);
+	}
 }
 
 /* Pipe style: the child wrote returns; pass on what it held, swallow the
@@ -929,6 +1126,8 @@ int main(int argc, char **argv)
 	static struct proxy P;
 
 	serve_cli(argc, argv);	/* --serve, --status: they never return */
+	hold_stdio();
+	proxy_init(&P);
 	options(&P, argc, argv);
 	if (!find_daemon(&P) && !find_parent(&P))
 		no_parent(&P, argv[0]);
@@ -937,7 +1136,7 @@ int main(int argc, char **argv)
 	if (setup(&P) < 0)
 		run_plain(&P);
 	insert_make(&P, argv[0]);
-	P.sigfd = sig_init();
+	P.sigfd = sig_init_all();
 	if (P.sigfd < 0) {
 		jp_warn("cannot set up signal handling: running %s without"
 			" jobproxy:", P.argv[0]);

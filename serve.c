@@ -92,7 +92,7 @@
 #define HELLO_MS 5000		/* to send the request line (and take an answer) */
 #define CLIENT_MS 10000		/* client: to get the daemon's answer */
 #define TICK_MS 20		/* no one-slot pipes: look at waiting tokens */
-#define MAX_JOBS 65536
+#define MAX_JOBS MF_MAX_JOBS
 
 enum cstate { C_HELLO, C_JOB, C_SEND };
 enum lkind { L_BAD, L_LIMIT, L_REFUSED };	/* kinds of bad-peer lines */

@@ -4,12 +4,32 @@
  * Design: jobproxy stays in its parent's process group, so whatever the
  * terminal sends (SIGINT, SIGQUIT, SIGTSTP, SIGWINCH, SIGHUP) reaches the
  * child directly.  Forwarding those again would deliver them twice, so a
- * handler records si_code and only signals sent by kill(2) to our pid
- * (SI_USER, SI_QUEUE) are passed on.  Job-control stops are left at their
- * default: Ctrl-Z stops both processes and `fg` (SIGCONT to the group)
- * resumes both.  SIGPIPE is ignored here so a vanished parent jobserver is
- * an EPIPE to handle, not our death; the child gets its own disposition
- * back before exec, as we inherited it, SIG_IGN included.
+ * handler records si_code and only signals another process sent with
+ * kill(2) or sigqueue(3) (SI_USER, SI_QUEUE) are passed on.
+ *
+ * The wrapper catches every signal it can.  One left at its default would
+ * kill jobproxy (SIGALRM, SIGXFSZ, a real-time signal...) while the child
+ * runs on, orphaned, with its tokens, and the caller would get a status
+ * for a command still running; only SIGKILL may do that.  What the kernel
+ * itself sends is handled as its default action would, where that matters:
+ *  - a fault of ours (SIGSEGV, SIGBUS... with a kernel si_code) still
+ *    kills jobproxy, at once: returning from the handler would loop;
+ *  - SIGTTIN and SIGTTOU from the terminal stop jobproxy, as their default
+ *    would: the terminal sends them to the whole process group when one
+ *    of it reads or writes in the background, and restarts the call, so a
+ *    write of ours that only recorded one would be retried for ever;
+ *  - SIGTSTP from the terminal (Ctrl-Z) is recorded, not passed on: the
+ *    child got it too, and if it stops, proxy.c stops jobproxy with it
+ *    (if it ignores or handles it, as a shell or an editor may, nothing
+ *    stops yet, as without us);
+ *  - SIGPIPE and SIGXFSZ of our own writes are recorded and dropped: the
+ *    write fails with EPIPE or EFBIG and the caller handles that.
+ * A signal we inherited ignored is caught too, so that one sent to us
+ * still reaches the child, which gets SIG_IGN back for it around the spawn
+ * (sig_block) and so inherits it ignored, as it would without us.  Not
+ * SIGTTIN and SIGTTOU: the terminal lets a background process that ignores
+ * them read or write, and would signal one that catches them instead,
+ * again at every retry of the call.
  */
 #include "signals.h"
 
@@ -19,30 +39,104 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* Signals the child gets when they are sent to jobproxy alone. */
-static const int forwarded[] = {
+/* The daemon's set: what it acts on, and what would kill it for nothing. */
+static const int daemon_set[] = {
 	SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT,
 };
-#define NFWD (sizeof forwarded / sizeof forwarded[0])
+#define NDAEMON (sizeof daemon_set / sizeof daemon_set[0])
+
+#define MAXSIG 128		/* above any signal number of any system */
 
 /* The handler needs these, so they are file-level: nothing else is. */
 static struct {
 	int rd, wr;			/* the self-pipe */
-	struct sigaction old[NFWD];	/* as inherited, restored in the child */
-	struct sigaction oldchld, oldpipe;
-	sigset_t oldmask, handled;
+	pid_t self;
+	volatile sig_atomic_t child;	/* its signals are not sent back */
+	volatile sig_atomic_t stopped;	/* we stopped ourselves: the next
+					 * SIGCONT ends that, and is ours */
+	int all;			/* the wrapper's set */
+	struct sigaction old[MAXSIG];	/* as inherited, for the child */
+	unsigned char changed[MAXSIG];	/* old[] is to be restored */
+	struct sigaction ours;
+	sigset_t initmask, spawnmask, handled;
+	sigset_t ignored;		/* caught, but SIG_IGN for the child */
 } S;
+
+static int last_signal(void)
+{
+#ifdef SIGRTMAX
+	int n = SIGRTMAX;
+#else
+	int n = 31;
+#endif
+	return n < MAXSIG ? n : MAXSIG - 1;
+}
+
+/* Sent by a process (kill, sigqueue, tgkill), not by the kernel? */
+static int sent(const siginfo_t *si)
+{
+	return si->si_code == SI_USER || si->si_code == SI_QUEUE
+#ifdef SI_TKILL
+	       || si->si_code == SI_TKILL
+#endif
+		;
+}
+
+static int is_fault(int signo)
+{
+	return signo == SIGSEGV || signo == SIGBUS || signo == SIGILL ||
+	       signo == SIGFPE || signo == SIGTRAP || signo == SIGSYS;
+}
+
+static int is_tty_stop(int signo)
+{
+	return signo == SIGTTIN || signo == SIGTTOU;
+}
+
+static void set_default(int signo)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(signo, &sa, NULL);
+}
 
 static void on_signal(int signo, siginfo_t *si, void *ctx)
 {
-	unsigned char rec[2];
-	int saved = errno;
+	struct sig_event ev;
+	int saved = errno, user = sent(si);
 
 	(void)ctx;
-	rec[0] = (unsigned char)signo;
-	rec[1] = si && (si->si_code == SI_USER || si->si_code == SI_QUEUE);
+	if (S.all && !user && is_fault(signo)) {
+		/* A real fault: die of it.  The signal is blocked here, so
+		 * it is delivered, at its default, as we return. */
+		set_default(signo);
+		raise(signo);
+		return;
+	}
+	if (S.all && !user && is_tty_stop(signo)) {
+		sig_stop_self(signo);	/* never caught if inherited ignored */
+		errno = saved;
+		return;
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.signo = signo;
+	ev.forward = user && si->si_pid != S.self && si->si_pid != S.child;
+	/* An alarm() survives exec: one set before jobproxy was meant for
+	 * the command.  (guarded_read's own timer has its own handler.) */
+	if (S.all && signo == SIGALRM && !user)
+		ev.forward = 1;
+	if (signo == SIGCONT) {
+		if (S.stopped)
+			ev.forward = 0;
+		S.stopped = 0;
+	}
+	ev.queued = ev.forward && si->si_code == SI_QUEUE;
+	if (ev.queued)
+		ev.value = si->si_value;
 	/* Full pipe: drop; SIGCHLD is re-checked on every wakeup anyway. */
-	if (write(S.wr, rec, 2) < 0) {
+	if (write(S.wr, &ev, sizeof ev) < 0) {
 		/* nothing sane to do in a handler */
 	}
 	errno = saved;
@@ -56,11 +150,22 @@ static int set_flags(int fd)
 	       fcntl(fd, F_SETFD, FD_CLOEXEC) < 0;
 }
 
-int sig_init(void)
+/* Put our handler on SIGNO (saving the inherited action): 1 if done. */
+static int take(int signo, const struct sigaction *sa)
+{
+	if (signo <= 0 || signo >= MAXSIG ||
+	    sigaction(signo, NULL, &S.old[signo]) < 0 ||
+	    sigaction(signo, sa, NULL) < 0)
+		return 0;	/* not a signal we may catch here */
+	S.changed[signo] = 1;
+	sigaddset(&S.handled, signo);
+	return 1;
+}
+
+static int install(int all)
 {
 	struct sigaction sa;
-	int p[2];
-	size_t i;
+	int p[2], i;
 
 	if (pipe(p) < 0)
 		return -1;
@@ -71,74 +176,161 @@ int sig_init(void)
 	}
 	S.rd = p[0];
 	S.wr = p[1];
+	S.self = getpid();
+	S.all = all;
+	sigprocmask(SIG_BLOCK, NULL, &S.initmask);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_signal;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask);
+	S.ours = sa;
 	sigemptyset(&S.handled);
-	for (i = 0; i < NFWD; i++) {
-		sigaction(forwarded[i], NULL, &S.old[i]);
-		/* Ignored when we started (e.g. SIGINT in a background job):
-		 * stay ignored, and the child inherits that. */
-		if (S.old[i].sa_handler == SIG_IGN)
-			continue;
-		sigaction(forwarded[i], &sa, NULL);
-		sigaddset(&S.handled, forwarded[i]);
-	}
-	/* Always ours, even if inherited as SIG_IGN: we must reap. */
-	sa.sa_flags |= SA_NOCLDSTOP;
-	sigaction(SIGCHLD, &sa, &S.oldchld);
-	sigaddset(&S.handled, SIGCHLD);
+	sigemptyset(&S.ignored);
+	for (i = 1; all && i <= last_signal(); i++) {
+		struct sigaction now;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, &S.oldpipe);
+		if (i == SIGKILL || i == SIGSTOP || i == SIGCHLD ||
+		    sigaction(i, NULL, &now) < 0)
+			continue;
+		if (now.sa_handler == SIG_IGN && (i == SIGTTIN || i == SIGTTOU))
+			continue;
+		if (take(i, &sa) && now.sa_handler == SIG_IGN)
+			sigaddset(&S.ignored, i);
+	}
+	for (i = 0; !all && i < (int)NDAEMON; i++) {
+		struct sigaction now;
+
+		/* Ignored when we started (e.g. SIGINT in a background
+		 * job): stay ignored. */
+		if (sigaction(daemon_set[i], NULL, &now) == 0 &&
+		    now.sa_handler != SIG_IGN)
+			take(daemon_set[i], &sa);
+	}
+	/* Always ours, even if inherited as SIG_IGN: we must reap.  The
+	 * wrapper also hears of the child's stops (proxy.c mirrors them). */
+	if (!all)
+		sa.sa_flags |= SA_NOCLDSTOP;
+	take(SIGCHLD, &sa);
+	if (!all) {
+		/* The daemon: a vanished peer is an EPIPE to handle. */
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_IGN;
+		if (sigaction(SIGPIPE, NULL, &S.old[SIGPIPE]) == 0 &&
+		    sigaction(SIGPIPE, &sa, NULL) == 0)
+			S.changed[SIGPIPE] = 1;
+	}
 	return S.rd;
+}
+
+int sig_init(void)
+{
+	return install(0);
+}
+
+int sig_init_all(void)
+{
+	return install(1);
+}
+
+void sig_set_child(pid_t pid)
+{
+	S.child = (sig_atomic_t)pid;
+}
+
+int sig_get(struct sig_event *ev)
+{
+	ssize_t n;
+
+	do
+		n = read(S.rd, ev, sizeof *ev);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof *ev;
 }
 
 int sig_next(int *signo, int *forward)
 {
-	unsigned char rec[2];
-	ssize_t n;
+	struct sig_event ev;
 
-	do
-		n = read(S.rd, rec, 2);
-	while (n < 0 && errno == EINTR);
-	if (n != 2)
+	if (!sig_get(&ev))
 		return 0;
-	*signo = rec[0];
-	*forward = rec[1] && rec[0] != SIGCHLD;
+	*signo = ev.signo;
+	*forward = ev.forward;
 	return 1;
 }
 
+void sig_forward(pid_t pid, const struct sig_event *ev)
+{
+	if (pid <= 0)
+		return;
+	if (ev->queued)
+		sigqueue(pid, ev->signo, ev->value);
+	else
+		kill(pid, ev->signo);
+}
+
+/* Async-signal-safe: the handler calls it for the terminal's stops. */
+void sig_stop_self(int signo)
+{
+	struct sigaction old;
+	sigset_t one, mask;
+
+	if (signo == SIGSTOP || sigaction(signo, NULL, &old) < 0) {
+		S.stopped = 1;
+		raise(SIGSTOP);
+		return;
+	}
+	set_default(signo);
+	sigemptyset(&one);
+	sigaddset(&one, signo);
+	S.stopped = 1;
+	sigprocmask(SIG_UNBLOCK, &one, &mask);
+	raise(signo);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	sigaction(signo, &old, NULL);
+}
+
+/*
+ * Setting SIG_IGN discards an instance of that signal already pending: one
+ * sent to us in the microseconds between the block and this is lost.
+ */
 void sig_block(void)
 {
-	sigprocmask(SIG_BLOCK, &S.handled, &S.oldmask);
+	struct sigaction ign;
+	int i;
+
+	sigprocmask(SIG_BLOCK, &S.handled, &S.spawnmask);
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	for (i = 1; i < MAXSIG; i++)
+		if (S.changed[i] && sigismember(&S.ignored, i))
+			sigaction(i, &ign, NULL);
 }
 
 void sig_unblock(void)
 {
-	sigprocmask(SIG_SETMASK, &S.oldmask, NULL);
+	int i;
+
+	for (i = 1; i < MAXSIG; i++)
+		if (S.changed[i] && sigismember(&S.ignored, i))
+			sigaction(i, &S.ours, NULL);
+	sigprocmask(SIG_SETMASK, &S.spawnmask, NULL);
 }
 
 void sig_spawn_sets(sigset_t *def, sigset_t *mask)
 {
 	sigemptyset(def);
-	if (S.oldpipe.sa_handler != SIG_IGN)
-		sigaddset(def, SIGPIPE);
-	sigprocmask(SIG_BLOCK, NULL, mask);	/* as inherited: never changed */
+	*mask = S.initmask;	/* as inherited: never changed */
 }
 
 void sig_child_reset(void)
 {
-	size_t i;
+	int i;
 
-	for (i = 0; i < NFWD; i++)
-		sigaction(forwarded[i], &S.old[i], NULL);
-	sigaction(SIGCHLD, &S.oldchld, NULL);
-	sigaction(SIGPIPE, &S.oldpipe, NULL);
-	sigprocmask(SIG_SETMASK, &S.oldmask, NULL);
+	for (i = 1; i < MAXSIG; i++)
+		if (S.changed[i])
+			sigaction(i, &S.old[i], NULL);
+	sigprocmask(SIG_SETMASK, &S.initmask, NULL);
 }
 
 void sig_die(int signo)

@@ -1,5 +1,6 @@
 /* trace: see trace.h.  Timestamps are CLOCK_MONOTONIC microseconds. */
 #include "trace.h"
+#include "msg.h"
 
 #include <fcntl.h>
 #include <time.h>
@@ -45,10 +46,21 @@ void trace_instant(FILE *f, const char *name, unsigned long count)
 			name, now_us(), (long)getpid(), (long)getpid(), count);
 }
 
+int trace_ok(FILE *f)
+{
+	return !ferror(f);
+}
+
+void trace_abandon(FILE *f)
+{
+	fclose(f);
+}
+
 void trace_close(FILE *f)
 {
 	if (!f)
 		return;
 	fputs("\n]\n", f);
-	fclose(f);
+	if (fclose(f) != 0)
+		jp_warn("cannot write the trace:");
 }

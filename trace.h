@@ -16,7 +16,13 @@ void trace_counter(FILE *f, const char *name, unsigned long value);
 /* A instant event: something happened (a refused over-return...). */
 void trace_instant(FILE *f, const char *name, unsigned long count);
 
-/* End the array and close. */
+/* Every write so far went through? */
+int trace_ok(FILE *f);
+
+/* Close after a failed write, with nothing more written. */
+void trace_abandon(FILE *f);
+
+/* End the array and close; a write that fails at the end is said. */
 void trace_close(FILE *f);
 
 #endif

@@ -202,20 +202,24 @@ t_parent_fds_not_inherited() {
 }
 
 t_child_signal_state_as_inherited() {
-	# jobproxy ignores SIGPIPE and catches SIGTERM, SIGCHLD...; the child
-	# must get the dispositions and mask jobproxy itself was given: an
-	# ignored SIGINT (a background job) and a blocked SIGUSR2 stay so, and
-	# SIGPIPE comes back at its default.
+	# jobproxy catches every signal it can; the child must get the
+	# dispositions and mask jobproxy itself was given: ignored ones (SIGINT
+	# in a background job, SIGHUP under nohup, a real-time one...) and
+	# blocked ones stay so, none is left caught, and SIGPIPE comes back at
+	# its default.
 	need_tool python3
 	cat >sigs.py <<'EOF'
 import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_IGN)
+for s in (signal.SIGINT, signal.SIGHUP, signal.SIGALRM, signal.SIGTSTP,
+          signal.SIGTTOU, signal.SIGXFSZ, signal.SIGRTMIN + 2):
+    signal.signal(s, signal.SIG_IGN)
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2, signal.SIGTERM,
+                                          signal.SIGRTMAX})
 os.execvp(sys.argv[1], sys.argv[1:])
 EOF
-	$POOL -j3 -- python3 sigs.py grep -E '^Sig(Ign|Blk)' /proc/self/status >direct
-	$POOL -j3 -- python3 sigs.py "$JP" grep -E '^Sig(Ign|Blk)' /proc/self/status >proxied
+	$POOL -j3 -- python3 sigs.py grep -E '^Sig(Ign|Blk|Cgt)' /proc/self/status >direct
+	$POOL -j3 -- python3 sigs.py "$JP" grep -E '^Sig(Ign|Blk|Cgt)' /proc/self/status >proxied
 	grep -q . direct || die "no signal state read from /proc"
 	# glibc's posix_spawn leaves its own two internal signals (32, 33,
 	# below SIGRTMIN: no program can use them) ignored in every child it
@@ -227,7 +231,7 @@ for l in open(sys.argv[1]):
 	python3 -c "$mask" proxied >p
 	python3 -c "$mask" direct >d
 	cat direct
-	expect "the child's SigIgn and SigBlk" "$(cat p)" "$(cat d)"
+	expect "the child's SigIgn, SigBlk and SigCgt" "$(cat p)" "$(cat d)"
 }
 
 t_signal_to_jobproxy_reaches_child() {
