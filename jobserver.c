@@ -1,7 +1,7 @@
 /*
  * jobserver: see jobserver.h.
  *
- * Two kernel facts shape this file (../shared/jobserver-facts.md):
+ * Two kernel facts shape this file:
  *
  *  - make 4.3 sets O_NONBLOCK on the read end it shares with every client,
  *    and that flag lives in the open file description.  Flipping it would
@@ -34,6 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#ifdef __linux__
+#include <sys/inotify.h>
+#endif
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -190,6 +193,7 @@ int js_make_child(struct child_js *c)
 	c->tok_r = c->tok_w = c->ret_r = c->ret_w = -1;
 	c->tok_peek = c->want_r = c->want_w = -1;
 	c->fifo = NULL;
+	c->watch = -1;
 	if (cloexec_pipe(t) < 0)
 		return -1;
 	if (cloexec_pipe(r) < 0) {
@@ -254,6 +258,45 @@ static void sweep_leftovers(const char *tmp)
 	closedir(d);
 }
 
+/*
+ * A fifo child writes its returns, and its over-returns, where it reads
+ * its tokens, and no pipe event says so while the fifo is not empty.  On
+ * Linux every write(2) through the fifo's path reaches inotify as
+ * IN_MODIFY (vfs_write() calls fsnotify_modify(), pipes included), queued
+ * before the writer's write() returns: an event for each of the child's
+ * writes, with no tick.  Elsewhere -1, and the relay falls back to a
+ * timer.
+ */
+static int watch_fifo(const char *path)
+{
+#if defined(__linux__) && !defined(JOBPROXY_NO_INOTIFY)
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd >= 0 && inotify_add_watch(fd, path, IN_MODIFY) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+#else
+	(void)path;
+	return -1;
+#endif
+}
+
+int js_watch_drain(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+	int any = 0;
+
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof buf)) > 0 ||
+	       (n < 0 && errno == EINTR))
+		any |= n > 0;
+	return any;
+}
+
 int js_make_child_fifo(struct child_js *c)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -263,6 +306,7 @@ int js_make_child_fifo(struct child_js *c)
 	c->tok_r = c->ret_r = c->ret_w = c->tok_peek = c->tok_w = -1;
 	c->want_r = c->want_w = -1;
 	c->fifo = NULL;
+	c->watch = -1;
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
 	sweep_leftovers(tmp);
@@ -284,6 +328,7 @@ int js_make_child_fifo(struct child_js *c)
 	if (!c->fifo || c->tok_w < 0)
 		goto fail;
 	c->oneslot = one_slot(c->tok_w);
+	c->watch = watch_fifo(path);
 	return 0;
 fail:
 	e = errno;
@@ -322,6 +367,8 @@ void js_close_child(struct child_js *c)
 	close_fd(&c->want_w);
 	if (c->fifo) {
 		char *slash = strrchr(c->fifo, '/');
+
+		close_fd(&c->watch);	/* set only with a fifo (serve.c) */
 
 		unlink(c->fifo);
 		*slash = '\0';
@@ -363,14 +410,39 @@ static ssize_t guarded_read(int fd, char *b)
 
 int js_take(int fd, int guarded)
 {
-	char b;
+	unsigned char b;
+
+	return js_take_byte(fd, guarded, &b);
+}
+
+int js_take_byte(int fd, int guarded, unsigned char *b)
+{
+	char c;
 	ssize_t n;
 
 	do
-		n = guarded ? guarded_read(fd, &b) : read(fd, &b, 1);
+		n = guarded ? guarded_read(fd, &c) : read(fd, &c, 1);
 	while (n < 0 && errno == EINTR);
-	if (n == 1)
+	if (n == 1) {
+		*b = (unsigned char)c;
 		return 1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n == 0)
+		errno = 0;
+	return -1;
+}
+
+long js_take_upto(int fd, unsigned char *buf, unsigned long max)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, max);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return (long)n;
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
 	if (n == 0)
@@ -380,14 +452,27 @@ int js_take(int fd, int guarded)
 
 unsigned long js_put(int fd, unsigned long n)
 {
-	static const char plus[64] = "++++++++++++++++++++++++++++++++"
-				     "++++++++++++++++++++++++++++++++";
+	static const unsigned char plus[64] =
+		"++++++++++++++++++++++++++++++++"
+		"++++++++++++++++++++++++++++++++";
+	unsigned long done = 0, chunk;
+
+	while (done < n) {
+		chunk = n - done < sizeof plus ? n - done : sizeof plus;
+		if (js_put_bytes(fd, plus, chunk) < chunk)
+			return done;
+		done += chunk;
+	}
+	return done;
+}
+
+unsigned long js_put_bytes(int fd, const unsigned char *b, unsigned long n)
+{
 	unsigned long done = 0;
 	int waited = 0;
 
 	while (done < n) {
-		size_t chunk = n - done < sizeof plus ? n - done : sizeof plus;
-		ssize_t w = write(fd, plus, chunk);
+		ssize_t w = write(fd, b + done, n - done);
 
 		if (w > 0) {
 			done += (unsigned long)w;
@@ -408,6 +493,18 @@ unsigned long js_put(int fd, unsigned long n)
 		break;
 	}
 	return done;
+}
+
+int js_give(int fd, unsigned char b)
+{
+	ssize_t w;
+
+	/* Never wait: a full pipe means the child filled it (fifo style,
+	 * over-returns), and the relay takes those out first. */
+	do
+		w = write(fd, &b, 1);
+	while (w < 0 && errno == EINTR);
+	return w == 1;
 }
 
 unsigned long js_pending(int fd)

@@ -19,6 +19,9 @@ struct child_js {
 	int tok_peek;		/* our non-blocking reader of the token pipe */
 	int oneslot;		/* tok_w polls writable only once emptied */
 	char *fifo;		/* fifo style: the path; NULL for pipes */
+	int watch;		/* fifo style: an inotify fd that reads an
+				 * event at every write into the fifo, or -1
+				 * (not Linux); with fifo NULL: unset */
 	int want_r, want_w;	/* a jobproxy below says "I wait" (proxy.c) */
 };
 
@@ -48,9 +51,24 @@ void js_close_child(struct child_js *c);
  * else was faster between poll and read), -1 EOF (errno 0) or error.
  */
 int js_take(int fd, int guarded);
+/* The same, keeping the byte read in *B. */
+int js_take_byte(int fd, int guarded, unsigned char *b);
+
+/*
+ * Read up to MAX bytes from non-blocking FD into BUF: how many (> 0), 0
+ * none there, -1 EOF (errno 0) or error.
+ */
+long js_take_upto(int fd, unsigned char *buf, unsigned long max);
 
 /* Put N tokens into FD; returns how many went in (short on EPIPE...). */
-unsigned long js_put(int fd, unsigned long n);
+unsigned long js_put(int fd, unsigned long n);	/* bytes '+' */
+unsigned long js_put_bytes(int fd, const unsigned char *b, unsigned long n);
+
+/* One token, byte B, into the child's non-blocking FD, at once: 1 or 0. */
+int js_give(int fd, unsigned char b);
+
+/* Fifo style: read every event the watch holds; 1 if there was any. */
+int js_watch_drain(int fd);
 
 /* How many bytes sit unread in the pipe FD (0 when unknown). */
 unsigned long js_pending(int fd);

@@ -48,8 +48,9 @@
 static const char *const VARS[] = { "CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS" };
 #define NVARS 3
 
-/* A fifo child's returns land where its tokens wait: look this often while
- * it holds tokens (never while it is idle). */
+/* A fifo child's returns land where its tokens wait.  Without inotify (not
+ * Linux) look there this often while it holds tokens (never while it is
+ * idle); with it, every write is an event and there is no tick. */
 #define FIFO_TICK_MS 20
 
 enum style { STYLE_AUTO, STYLE_PIPE, STYLE_FIFO };
@@ -85,6 +86,7 @@ struct proxy {
 	int want_up;		/* the jobproxy above us: "I wait" pipe, or -1 */
 	int want_fd;		/* its number as we inherited it */
 	int wanted;		/* said so, no token since */
+	int fifo_more;		/* the last trim was cut short: trim again now */
 
 	/* the child */
 	int sigfd;
@@ -784,8 +786,50 @@ static void traced(struct proxy *P, const char *event, unsigned long n)
 	}
 }
 
-/* Give N tokens to the parent; a dead parent is said once, then ignored. */
-static void to_parent(struct proxy *P, unsigned long n)
+/*
+ * The parent jobserver is gone for good: its token pipe reads EOF and no
+ * one reads its return pipe (a jobproxy above us was SIGKILLed; what it
+ * held came back to its own parent through the jobproxy above it).  The
+ * child must not hang, and must not spin.  Closing its token pipe would
+ * show it EOF, and GNU make 4.3 and 4.4.1 both take EOF on their jobserver
+ * as "no token now" and poll it again at once (posixos.c's
+ * jobserver_acquire() returns 0 on a read of 0 bytes): a busy loop at -j1.
+ * Keeping the pipe open with nothing behind it leaves a client blocked in
+ * read() there for ever.  So the subtree goes on with a pool of its own:
+ * the tokens it held (UNWRITTEN of them were on their way up), at least
+ * one, so that a client that waits for a token gets one back from the
+ * others.  No process outside the subtree can use them any more.
+ */
+static void parent_gone(struct proxy *P, unsigned long unwritten)
+{
+	js_close_parent(&P->parent);
+	P->parent_ok = 0;
+	P->root = 1;
+	P->pool_free = unwritten;
+	if (P->tok.taken + P->pool_free == 0)
+		P->pool_free = 1;
+	if (P->want_up >= 0)
+		close(P->want_up);
+	P->want_up = -1;
+	jp_warn("the parent jobserver is gone: %s goes on with the %lu"
+		" token(s) it held as a pool of its own", P->argv[0],
+		P->tok.taken + P->pool_free);
+	offer_hungry(&P->offer);
+}
+
+/* Is anyone left to read what we write back?  (A pipe's write end polls
+ * POLLERR once its last reader is gone.) */
+static int parent_reads(const struct proxy *P)
+{
+	struct pollfd pfd = { P->parent.wfd, POLLOUT, 0 };
+
+	return P->parent.wfd >= 0 &&
+	       !(poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR));
+}
+
+/* Give N tokens, bytes B, to the parent; a dead parent is said once. */
+static void to_parent(struct proxy *P, const unsigned char *b,
+		      unsigned long n)
 {
 	unsigned long put;
 
@@ -797,8 +841,10 @@ static void to_parent(struct proxy *P, unsigned long n)
 	}
 	if (P->parent.wfd < 0)
 		return;
-	put = js_put(P->parent.wfd, n);
-	if (put < n) {
+	put = js_put_bytes(P->parent.wfd, b, n);
+	if (put < n && errno == EPIPE) {
+		parent_gone(P, n - put);
+	} else if (put < n) {
 		jp_warn("cannot give %lu token(s) back to the parent"
 			" jobserver:", n - put);
 		js_close_parent(&P->parent);
@@ -888,10 +934,11 @@ static void on_signals(struct proxy *P)
 }
 
 /* Pipe style: the child wrote returns; pass on what it held, swallow the
- * rest. */
+ * rest.  What goes up are the parent's own bytes, never the child's. */
 static void on_returns(struct proxy *P)
 {
 	char buf[256];
+	unsigned char up[256];
 	unsigned long in_pipe, keep, refused, fwd = 0;
 	long long us;
 	ssize_t n, i;
@@ -907,7 +954,8 @@ static void on_returns(struct proxy *P)
 	 * of the pipe before, so a legitimate return is never refused. */
 	in_pipe = js_pending(P->child.tok_r);
 	for (i = 0; i < n; i++)
-		fwd += (unsigned long)tok_child_returned(&P->tok, in_pipe);
+		fwd += (unsigned long)tok_returned_byte(&P->tok, in_pipe,
+							&up[fwd]);
 	/* Counted before the keep loop below lowers FWD. */
 	refused = (unsigned long)n - fwd;
 	if (refused)
@@ -919,40 +967,64 @@ static void on_returns(struct proxy *P)
 	 * faster than we wake (offer.h). */
 	us = fwd ? now_us() : 0;
 	keep = fwd ? (unsigned long)offer_keep(&P->offer, us) : 0;
-	while (fwd && in_pipe < keep && js_put(P->child.tok_w, 1) == 1) {
-		tok_kept(&P->tok);
+	while (fwd && in_pipe < keep && js_give(P->child.tok_w, up[fwd - 1])) {
+		tok_kept_byte(&P->tok, up[fwd - 1]);
 		fwd--;
 		P->parked = ++in_pipe;
 		offer_kept(&P->offer, (long)(us / 1000));
 	}
-	to_parent(P, fwd);
+	to_parent(P, up, fwd);
 	offer_hungry(&P->offer);
 	traced(P, "returned", fwd);
 	traced(P, "refused over-return", refused);
 }
 
 /*
- * Fifo style: returns land in the fifo beside the parked token.  Keep one
- * there for the child; the rest goes back to the parent, and what exceeds
- * all we ever gave (an over-return) is swallowed.
+ * Fifo style: returns land in the fifo beside the parked token, and so do
+ * over-returns, where the subtree would read them back as tokens.  Keep
+ * one there for the child and never more than it may hold (TAKEN); the
+ * rest goes back to the parent, and what exceeds all we ever gave is
+ * swallowed.  Read in bulk: the fifo is cut to one page, so a child that
+ * writes a page or more waits in write() until that page is read empty.
  */
 static void rebalance_fifo(struct proxy *P)
 {
-	unsigned long in = js_pending(P->child.tok_peek), ours;
+	unsigned char buf[4096], up[4096];
+	unsigned long in, excess, k;
+	long n, i;
+	int rounds = 0;
 
-	while (in > 1 || in > P->tok.taken) {
-		if (js_take(P->child.tok_peek, 0) != 1)
+	/* Events first: a write after this point wakes us again. */
+	js_watch_drain(P->child.watch);
+	P->fifo_more = 0;
+	for (;;) {
+		in = js_pending(P->child.tok_peek);
+		excess = tok_fifo_excess(&P->tok, in, 1);
+		if (excess == 0)
+			break;
+		if (++rounds > 16) {	/* a flood: let the loop breathe */
+			P->fifo_more = 1;
+			break;
+		}
+		n = js_take_upto(P->child.tok_peek, buf,
+				 excess < sizeof buf ? excess : sizeof buf);
+		if (n <= 0)
 			break;	/* the child was faster */
-		in--;
-		ours = (unsigned long)tok_withdrew(&P->tok);
-		to_parent(P, ours);
-		traced(P, ours ? "returned" : "refused over-return", 1);
+		for (i = 0, k = 0; i < n; i++)
+			k += (unsigned long)tok_withdrew_byte(&P->tok, &up[k]);
+		to_parent(P, up, k);
+		traced(P, "returned", k);
+		traced(P, "refused over-return", (unsigned long)n - k);
 	}
-	P->parked = js_pending(P->child.tok_peek);
+	in = js_pending(P->child.tok_peek);
+	P->parked = in < P->tok.taken ? in : P->tok.taken;
 }
 
-/* Take a token from the parent (or our own pool): 1 got one, 0 not now. */
-static int from_parent(struct proxy *P)
+/*
+ * Take a token from the parent (or our own pool): 1 got one, its byte in
+ * *B; 0 not now.
+ */
+static int from_parent(struct proxy *P, unsigned char *b)
 {
 	int r;
 
@@ -960,10 +1032,14 @@ static int from_parent(struct proxy *P)
 		if (P->pool_free == 0)
 			return 0;
 		P->pool_free--;
+		*b = TOK_OWN_BYTE;
 		return 1;
 	}
-	r = js_take(P->parent.rfd, P->parent.guarded);
-	if (r < 0) {
+	r = js_take_byte(P->parent.rfd, P->parent.guarded, b);
+	if (r < 0 && !errno && !parent_reads(P)) {
+		parent_gone(P, 0);
+	} else if (r < 0) {
+		/* Only its supply is cut: what we give back still counts. */
 		if (errno)
 			jp_warn("parent jobserver failed, relaying stops:");
 		else
@@ -974,18 +1050,20 @@ static int from_parent(struct proxy *P)
 }
 
 
-/* Park one token where the child reads it. */
+/* Park one token where the child reads it: the very byte the parent gave. */
 static void park(struct proxy *P)
 {
-	if (!from_parent(P))
+	unsigned char b;
+
+	if (!from_parent(P, &b))
 		return;
-	tok_took(&P->tok);
+	tok_took_byte(&P->tok, b);
 	P->wanted = 0;
-	if (js_put(P->child.tok_w, 1) == 1) {
+	if (js_give(P->child.tok_w, b)) {
 		P->parked++;
 		offer_parked(&P->offer, now_ms());
-	} else {
-		to_parent(P, (unsigned long)tok_withdrew(&P->tok));
+	} else if (tok_withdrew_byte(&P->tok, &b)) {
+		to_parent(P, &b, 1);
 	}
 	traced(P, "took", 1);
 }
@@ -993,12 +1071,18 @@ static void park(struct proxy *P)
 /* The child left its parked token unread (offer.h): take it back. */
 static void withdraw(struct proxy *P, long now)
 {
-	int r = js_take(P->child.tok_peek, 0);
+	unsigned char b;
+	int r = js_take_byte(P->child.tok_peek, 0, &b);
 
 	P->parked = js_pending(P->child.tok_peek);
+	if (P->parked > P->tok.taken)
+		P->parked = P->tok.taken;
 	if (r != 1)
 		return;		/* the child took it after all */
-	to_parent(P, (unsigned long)tok_withdrew(&P->tok));
+	/* Whatever byte was there (a fifo child's own), the parent gets
+	 * one of its own back. */
+	if (tok_withdrew_byte(&P->tok, &b))
+		to_parent(P, &b, 1);
 	traced(P, "withdrew unread", 1);
 	offer_withdrew(&P->offer, now);
 }
@@ -1016,14 +1100,20 @@ static void relay(struct proxy *P)
 	int can_withdraw = P->child.tok_peek >= 0;
 
 	while (!P->exited) {
-		struct pollfd fds[5];
+		struct pollfd fds[6];
 		int n = 0, timeout = -1, ret = -1, par = -1, tok = -1, wnt = -1;
 		long now = now_ms();
 		int offer;
 
 		if (P->parked && can_withdraw &&
-		    offer_expired(&P->offer, now, &timeout))
+		    offer_expired(&P->offer, now, &timeout)) {
 			withdraw(P, now);
+			/* A child write of a page or more into the fifo
+			 * blocks in the kernel before any event: this timer
+			 * is what finds it. */
+			if (fifo)
+				rebalance_fifo(P);
+		}
 		offer = P->parked == 0 && offer_due(&P->offer, now, &timeout);
 		/* Our own pool answers at once: no need to wait for it. */
 		if (P->root && offer && P->pool_free)
@@ -1045,11 +1135,20 @@ static void relay(struct proxy *P)
 							  POLLOUT, 0 };
 		else if (P->parked)
 			lower(&timeout, 2);	/* no one-slot pipe */
-		if (fifo && P->parked == 0)	/* a return into the empty */
+		if (fifo && P->child.watch >= 0) /* every completed write */
+			fds[n++] = (struct pollfd){ P->child.watch,
+						    POLLIN, 0 };
+		if (fifo && P->parked == 0)	/* a write into the empty */
 			fds[tok = n++] = (struct pollfd){ P->child.tok_peek,
 							  POLLIN, 0 };
-		if (fifo && P->tok.taken > P->parked)
+		/* No watch: a write into a fifo that is not empty makes no
+		 * event; look while the child holds tokens (its returns) or
+		 * any sit there (an over-return behind them). */
+		if (fifo && P->child.watch < 0 &&
+		    (P->tok.taken > 0 || P->parked > 0))
 			lower(&timeout, FIFO_TICK_MS);
+		if (fifo && P->fifo_more)
+			lower(&timeout, 0);
 		if (poll(fds, (nfds_t)n, timeout) < 0) {
 			if (errno != EINTR)
 				jp_fatal(1, "poll:");	/* cannot happen */
@@ -1081,14 +1180,19 @@ static void relay(struct proxy *P)
 static void finish(struct proxy *P)
 {
 	int peek = P->child.tok_peek >= 0 ? P->child.tok_peek : P->child.tok_r;
-	unsigned long back, unread;
+	unsigned long back = 0, unread, n;
+	unsigned char buf[256];
 
 	/* Empty the token pipe first, so an orphaned grandchild cannot use
 	 * a token that the parent is about to hand out again. */
 	unread = js_drain(peek);
 	P->parked = 0;
-	back = tok_hand_back(&P->tok);
-	to_parent(P, back);
+	if (unread > P->tok.taken)	/* a fifo child's over-returns */
+		unread = P->tok.taken;
+	while ((n = tok_hand_back_bytes(&P->tok, buf, sizeof buf)) > 0) {
+		to_parent(P, buf, n);
+		back += n;
+	}
 	traced(P, "handed back after exit", back);
 	trace_close(P->trace);
 	jp_verbose("%s exited; gave back %lu token(s): %lu it held, %lu"

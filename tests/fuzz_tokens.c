@@ -10,9 +10,10 @@
  * Every further byte is one event: the low 3 bits say which, the high 5
  * bits are its argument A (0..31):
  *
- *   0 took       the proxy reads 1 + A%4 tokens from the parent and parks
- *                them where the child reads; A >= 16: the park fails and
- *                the token is withdrawn at once (proxy.c's park())
+ *   0 took       the proxy reads 1 + A%4 tokens from the parent (byte
+ *                A%8, so a few distinct bytes circulate) and parks them
+ *                where the child reads; A >= 16: the park fails and the
+ *                token is withdrawn at once (proxy.c's park())
  *   1 read       the child reads 1 + A%4 parked tokens
  *   2 write      the child writes 1 + A%4 tokens: returns of what it holds,
  *                over-returns past that (its implicit slot: cargo#7344,
@@ -26,15 +27,20 @@
  *                stale or wrong count (the ledger must stay safe anyway)
  *   4 withdrew   the proxy takes back a parked token (if there is one) and
  *                calls tok_withdrew(); A odd: call it even with none parked
- *   5 rebalance  fifo style: proxy.c's rebalance_fifo(): withdraw while
- *                in > 1 || in > taken; pipe style: a plain withdrawal
- *   6 hand back  the child exited: drain what is parked, tok_hand_back()
+ *   5 rebalance  fifo style: proxy.c's rebalance_fifo(): withdraw what
+ *                tok_fifo_excess(in, 1) says; pipe style: a plain
+ *                withdrawal
+ *   6 hand back  the child exited: drain what is parked,
+ *                tok_hand_back_bytes() in pieces of 1 + A%5
  *   7 nothing    (a no-op, so mutations can pad)
  *
  * Checked after every event (abort() with a message on violation):
  *   - written back to the parent (returns passed on + withdrawals that
  *     returned 1 + hand backs) <= taken from the parent;
  *   - the ledger's taken == taken from the parent - written back;
+ *   - the bytes written back are some of the bytes taken, each value at
+ *     most as often (the ledger's byte counts say which are left), and at
+ *     a hand back exactly the bytes taken;
  *   - the parent's pool never grows past its size;
  *   - the statistics add up (relayed, returned, refused, handed_back,
  *     peak);
@@ -67,6 +73,7 @@ struct model {
 	int exact;			/* the ledger saw only the truth */
 	/* what the statistics must say */
 	unsigned long returned, refused, handed_back, peak;
+	unsigned long btook[256], bback[256];	/* bytes, by value */
 	size_t event;
 	const uint8_t *data;
 	size_t size;
@@ -116,45 +123,68 @@ static void check(const struct model *m, const struct tokens *t)
 	if (m->exact)
 		CHECK(t->taken == m->parked + m->held,
 		      "taken != parked + held while the ledger saw the truth");
+	{
+		unsigned v;
+
+		for (v = 0; v < 256; v++)
+			CHECK(m->bback[v] <= m->btook[v] &&
+			      t->byte[v] == m->btook[v] - m->bback[v],
+			      "a byte went back that was not taken, or the"
+			      " ledger lost one");
+	}
 }
 
-/* The proxy writes N tokens to the parent. */
-static void to_parent(struct model *m, unsigned long n)
+/* The proxy writes N tokens, bytes B, to the parent. */
+static void to_parent(struct model *m, const unsigned char *b,
+		      unsigned long n)
 {
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		m->bback[b[i]]++;
 	m->written += n;
 	m->pool += n;
 }
 
 static int withdrew(struct model *m, struct tokens *t)
 {
-	int r = tok_withdrew(t);
+	unsigned char b;
+	int r = tok_withdrew_byte(t, &b);
 
 	if (r)
-		to_parent(m, 1);
+		to_parent(m, &b, 1);
 	else
 		m->refused++;
 	return r;
 }
 
-static void took(struct model *m, struct tokens *t)
+static void took(struct model *m, struct tokens *t, unsigned char b)
 {
 	if (m->pool == 0)
 		return;		/* another client won: nothing read */
 	m->pool--;
 	m->took++;
-	tok_took(t);
+	m->btook[b]++;
+	tok_took_byte(t, b);
 	if (t->taken > m->peak)
 		m->peak = t->taken;
 }
 
-/* Fifo: proxy.c's rebalance_fifo(), with IN the bytes in the fifo. */
+/* Fifo: proxy.c's rebalance_fifo(), with IN the bytes in the fifo: take
+ * out what tok_fifo_excess() says, again until it says 0. */
 static void rebalance(struct model *m, struct tokens *t)
 {
-	while (m->parked > 1 || m->parked > t->taken) {
-		m->parked--;
-		withdrew(m, t);
-		check(m, t);
+	unsigned long n;
+
+	while ((n = tok_fifo_excess(t, m->parked, 1)) > 0) {
+		while (n-- > 0) {
+			m->parked--;
+			withdrew(m, t);
+			check(m, t);
+		}
 	}
+	CHECK(m->parked <= 1 && m->parked <= t->taken,
+	      "the fifo holds more than the child may read");
 }
 
 /* Fifo style: the child writes one token; it lands in the fifo and the
@@ -181,6 +211,7 @@ static void pipe_child_writes(struct model *m, struct tokens *t, unsigned n,
 {
 	unsigned i, legit = 0;
 	unsigned long fwd = 0;
+	unsigned char up[8];
 
 	for (i = 0; i < n; i++)
 		if (m->held > 0) {
@@ -188,7 +219,7 @@ static void pipe_child_writes(struct model *m, struct tokens *t, unsigned n,
 			legit++;
 		}
 	for (i = 0; i < n; i++) {
-		int r = tok_child_returned(t, m->parked);
+		int r = tok_returned_byte(t, m->parked, &up[fwd]);
 
 		if (r) {
 			m->returned++;
@@ -202,12 +233,12 @@ static void pipe_child_writes(struct model *m, struct tokens *t, unsigned n,
 		      "a return of a held token was refused" :
 		      "an over-return was passed on to the parent");
 	if (fwd && m->parked == 0 && keep) {
-		tok_kept(t);
+		tok_kept_byte(t, up[fwd - 1]);
 		m->returned--;
 		fwd--;
 		m->parked = 1;
 	}
-	to_parent(m, fwd);
+	to_parent(m, up, fwd);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -235,7 +266,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (n = 0; n <= a % 4; n++) {
 				unsigned long before = m->took;
 
-				took(m, t);
+				took(m, t, (unsigned char)(a % 8));
 				if (m->took == before)
 					break;
 				if (a >= 16) {	/* js_put() failed */
@@ -265,11 +296,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case 3: {
-			int r = tok_child_returned(t, a);
+			unsigned char b;
+			int r = tok_returned_byte(t, a, &b);
 
 			if (r) {
 				m->returned++;
-				to_parent(m, 1);
+				to_parent(m, &b, 1);
 			} else {
 				m->refused++;
 			}
@@ -297,13 +329,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 6: {
 			unsigned long want = t->taken, exp = m->parked + m->held;
-			unsigned long n2 = tok_hand_back(t);
+			unsigned long n2 = 0, k;
+			unsigned char buf[5];
+			unsigned v;
 
+			while ((k = tok_hand_back_bytes(t, buf, 1 + a % 5)) > 0) {
+				to_parent(m, buf, k);
+				n2 += k;
+			}
 			CHECK(n2 == want, "hand back != taken before it");
 			if (m->exact)
 				CHECK(n2 == exp, "hand back != parked + held");
 			m->handed_back += n2;
-			to_parent(m, n2);
+			for (v = 0; v < 256; v++)
+				CHECK(m->bback[v] == m->btook[v],
+				      "the bytes back are not the bytes taken");
 			CHECK(t->taken == 0, "taken is not 0 after a hand back");
 			CHECK(m->written == m->took,
 			      "totals do not balance after a hand back");

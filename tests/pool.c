@@ -2,12 +2,15 @@
  * pool - be the root jobserver for COMMAND, then count the tokens that
  * come back.
  *
- * Usage: pool [-j N] [--style pipe|fifo] [--var NAME]... [--fds-form]
- *             [--report FILE] [--timeout SEC] [--extra WORDS]
+ * Usage: pool [-j N | --fill BYTES] [--style pipe|fifo] [--var NAME]...
+ *             [--fds-form] [--report FILE] [--timeout SEC] [--extra WORDS]
  *             -- COMMAND [ARG...]
  *
  * The pool holds N slots: N-1 token bytes ('x') plus the implicit slot of
- * COMMAND.  The variables named by --var (default MAKEFLAGS) are set to
+ * COMMAND.  --fill BYTES makes BYTES the tokens instead (N = their count
+ * + 1), so a test can tell whether the bytes that come back are the ones
+ * handed out (GNU make's manual asks clients to write back what they
+ * read).  The variables named by --var (default MAKEFLAGS) are set to
  * " -jN --jobserver-auth=R,W" (pipe style; --jobserver-fds= with
  * --fds-form) or " -jN --jobserver-auth=fifo:PATH" (fifo style), followed
  * by " WORDS" when --extra is given.
@@ -20,7 +23,8 @@
  *
  * stderr gets exactly one line: "pool: K tokens at start, M at end", plus
  * " (TIMED OUT: writers still open)" on timeout.  --report FILE gets
- * "start=K end=M status=S timeout=0|1\n".
+ * "start=K end=M status=S timeout=0|1 startbytes=HEX endbytes=HEX\n",
+ * the two multisets of bytes as sorted hex, two digits a byte.
  *
  * Exit status: COMMAND's exit code, 128+signal if it was killed, 124 on
  * timeout, 126/127 if COMMAND could not be executed, 2 on usage error,
@@ -189,6 +193,8 @@ int main(int argc, char **argv)
     int nvars = 0;
     const char *report = NULL;
     const char *extra = NULL;
+    const char *fill = NULL;
+    unsigned long seen[256];
     double timeout_s = 60.0;
     int i;
     char **cmd;
@@ -249,6 +255,12 @@ int main(int argc, char **argv)
             if (errno != 0 || end == argv[i] || *end != '\0'
                 || !(timeout_s >= 0.0) || timeout_s > 86400.0 * 365)
                 usage("bad --timeout");
+        } else if (strcmp(a, "--fill") == 0) {
+            if (++i >= argc || argv[i][0] == '\0'
+                || strlen(argv[i]) >= MAX_SLOTS)
+                usage("--fill needs 1 to 4095 bytes");
+            fill = argv[i];
+            slots = (long)strlen(fill) + 1;
         } else if (strcmp(a, "--extra") == 0) {
             if (++i >= argc)
                 usage("--extra needs words");
@@ -270,6 +282,9 @@ int main(int argc, char **argv)
     if (tokens == NULL)
         die("malloc");
     memset(tokens, 'x', ntok > 0 ? (size_t)ntok : 1);
+    if (fill != NULL)
+        memcpy(tokens, fill, (size_t)ntok);
+    memset(seen, 0, sizeof seen);
 
     if (!fifo_style) {
         int p[2];
@@ -325,8 +340,6 @@ int main(int argc, char **argv)
         write_all(wfd, tokens, (size_t)ntok, "write tokens");
         snprintf(auth, sizeof auth, "--jobserver-auth=fifo:%s", fifo_path);
     }
-    free(tokens);
-
     vlen = strlen(auth) + 32 + (extra ? strlen(extra) + 1 : 0);
     value = malloc(vlen);
     if (value == NULL)
@@ -403,6 +416,10 @@ int main(int argc, char **argv)
         }
         n = read(rfd, buf, sizeof buf);
         if (n > 0) {
+            ssize_t k;
+
+            for (k = 0; k < n; k++)
+                seen[(unsigned char)buf[k]]++;
             count += n;
             continue;
         }
@@ -419,11 +436,27 @@ int main(int argc, char **argv)
             timed_out ? " (TIMED OUT: writers still open)" : "");
 
     if (report != NULL) {
-        char line[128];
-        int fd;
+        static char line[128 + 4 * 2 * MAX_SLOTS + 2 * 2 * 4096];
+        unsigned long have[256];
+        int fd, b;
+        long k;
         int len = snprintf(line, sizeof line,
-                           "start=%ld end=%lld status=%d timeout=%d\n",
-                           ntok, count, status, timed_out);
+                           "start=%ld end=%lld status=%d timeout=%d"
+                           " startbytes=", ntok, count, status, timed_out);
+
+        memset(have, 0, sizeof have);
+        for (k = 0; k < ntok; k++)
+            have[(unsigned char)tokens[k]]++;
+        for (b = 0; b < 256; b++)
+            for (k = 0; k < (long)have[b] && len < (int)sizeof line - 8; k++)
+                len += snprintf(line + len, sizeof line - (size_t)len,
+                                "%02x", b);
+        len += snprintf(line + len, sizeof line - (size_t)len, " endbytes=");
+        for (b = 0; b < 256; b++)
+            for (k = 0; k < (long)seen[b] && len < (int)sizeof line - 8; k++)
+                len += snprintf(line + len, sizeof line - (size_t)len,
+                                "%02x", b);
+        len += snprintf(line + len, sizeof line - (size_t)len, "\n");
 
         do
             fd = open(report, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -434,5 +467,6 @@ int main(int argc, char **argv)
         if (xclose(fd) < 0 && errno != EINTR)
             die("close report");
     }
+    free(tokens);
     return timed_out ? 124 : status;
 }

@@ -50,7 +50,10 @@
  *
  * After every round: the pool holds exactly its starting count (unless
  * the pool was gone or the top jobproxy was killed), the round ended in
- * its bound, no process of the round (its session) is left, no zombie,
+ * its bound, no process of the round (its session) is left, none that
+ * left the session either (each worker is a subreaper: an orphan of a
+ * killed jobproxy or client becomes its child, so whatever outlives the
+ * round is found and counted, wherever it went), no zombie,
  * no jobproxy fd count grew (measured by its child at start and end),
  * no child of a jobproxy got an fd it should not have, and in rlimit
  * rounds every jobproxy that ran its command plain said so in exactly one
@@ -1181,6 +1184,7 @@ struct result {
 	int accounted;
 	long start, end;
 	int hang, orphans, leftovers, zombies;
+	int outlived;		/* processes still alive after the round */
 	int fdleak, childfd;
 	int fdchecks, childchecks;
 	int msgs, plains, msgbad;
@@ -1716,6 +1720,57 @@ static int protected_by_jp(pid_t pid)
 #define MAXPROC 4096
 static struct proc PS[MAXPROC];
 
+/*
+ * Processes of the round that left its session (setsid(), a daemon) and
+ * still live once it is over.  The worker is a subreaper, so every orphan
+ * of the round, whatever its session, is the worker's child by now: any
+ * child of ours alive here outlived the round (the top is reaped).  Each
+ * is named, counted and killed, with its process group.
+ */
+static int escaped(struct result *X)
+{
+	pid_t me = getpid();
+	int n = 0, pass;
+
+	for (pass = 0; pass < 100; pass++) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		int found = 0;
+
+		if (!d)
+			break;
+		while ((e = readdir(d))) {
+			pid_t pid, pp;
+			char st, exe[PATH_MAX];
+
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			pid = (pid_t)atol(e->d_name);
+			if (read_stat(pid, &st, &pp, NULL) < 0 || pp != me ||
+			    st == 'Z')
+				continue;
+			found++;
+			if (pass == 0) {
+				if (exe_of(pid, exe, sizeof exe) < 0)
+					snprintf(exe, sizeof exe, "?");
+				why(X, "OUTLIVED: pid %ld left the round's"
+				    " session and still runs: %s", (long)pid,
+				    exe);
+				n++;
+			}
+			kill(-pid, SIGKILL);
+			kill9(pid);
+		}
+		closedir(d);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!found)
+			break;
+		sleep_us(10000);
+	}
+	return n;
+}
+
 /* One driver kill of kind WHAT, or if none of that kind can be killed,
  * of another kind: the kind killed, or -1. */
 static int do_kill(struct round *R, pid_t sid, pid_t top, int what)
@@ -2227,6 +2282,7 @@ static void run_round(struct round *R, struct result *X)
 			X->top_status = status;
 		}
 	}
+	X->outlived = X->orphans + X->leftovers + escaped(X);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	if (rd >= 0)
@@ -2290,7 +2346,7 @@ static void run_round(struct round *R, struct result *X)
 /* What a worker sends the parent about one round (< PIPE_BUF: atomic). */
 struct rec {
 	int idx, kind, unsaveable, msgcheck, failed;
-	int accounted, hang, kidhang, orphans, leftovers, zombies;
+	int accounted, hang, kidhang, orphans, leftovers, zombies, outlived;
 	int fdleak, childfd, fdchecks, msgs, plains, nojs, badstatus;
 	int bursts, burst_holding, burst_started, burst_killed;
 	long start, end;
@@ -2304,7 +2360,7 @@ static struct {
 	long accounted, lost, created;
 	long unsave_rounds, unsave_lost, unsave_created;
 	long hangs, fdleaks, childfd, orphans, zombies, leftovers, badstatus;
-	long nojs;
+	long nojs, outlived;
 	long fdchecks, msgrounds, msgs, plains;
 	long long maxms, burst1000_ms;
 	int burst1000_ok, burst1000_started, burst1000_killed;
@@ -2381,6 +2437,7 @@ static void make_rec(const struct round *R, const struct result *X,
 	c->orphans = X->orphans;
 	c->leftovers = X->leftovers;
 	c->zombies = X->zombies;
+	c->outlived = X->outlived;
 	c->fdleak = X->fdleak;
 	c->childfd = X->childfd;
 	c->fdchecks = X->fdchecks;
@@ -2426,6 +2483,7 @@ static void account(const struct rec *X)
 	T.orphans += X->orphans;
 	T.zombies += X->zombies;
 	T.leftovers += X->leftovers;
+	T.outlived += X->outlived;
 	T.badstatus += X->badstatus;
 	T.nojs += X->nojs;
 	T.fdchecks += X->fdchecks;
@@ -2745,6 +2803,9 @@ int main(int argc, char **argv)
 		       " left: %ld)\n", T.orphans, pf(T.orphans), T.leftovers);
 		printf("  zombies:                     %ld  %s\n", T.zombies,
 		       pf(T.zombies));
+		printf("  processes outliving a round: %ld  %s (left in its"
+		       " session or escaped from it)\n", T.outlived,
+		       pf(T.outlived));
 		printf("  one message per plain run:   %ld lines for %ld plain"
 		       " runs  %s (rlimit rounds: %ld)\n", T.msgs, T.plains,
 		       pf(T.msgs != T.plains), T.msgrounds);

@@ -45,6 +45,8 @@ t_stress_quick() {
 	expect "orphaned jobproxy processes" \
 		"$(summary 'orphaned jobproxy processes' out)" 0
 	expect "zombies" "$(summary 'zombies' out)" 0
+	expect "processes outliving a round" \
+		"$(summary 'processes outliving a round' out)" 0
 	grep -q '^burst scenario: 1000 children started and 1000 SIGKILLed .*all invariants held' out ||
 		die "the 1000-children burst did not pass"
 	faults=$(sed -n 's/^faults injected: \([0-9]*\) .*/\1/p' out)

@@ -333,6 +333,189 @@ static void randomized(void **state)
 		      t.refused, withdrawn, t.handed_back, exits, t.peak);
 }
 
+/* ------------------------------------------------------------------ */
+/* Bytes: the parent gets back its own bytes, never the child's.       */
+
+/* Count of each byte value in BUF. */
+static void tally(unsigned long *cnt, const unsigned char *buf,
+		  unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		cnt[buf[i]]++;
+}
+
+static void bytes_are_the_parents(void **state)
+{
+	struct tokens t;
+	unsigned long back[256], i;
+	unsigned char b, buf[8];
+	const char *pool = "abcd";
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	memset(back, 0, sizeof back);
+	for (i = 0; i < 4; i++)
+		tok_took_byte(&t, (unsigned char)pool[i]);
+	/* a return gives back the byte taken last, whatever the child
+	 * wrote ('+' from make, garbage from anyone else) */
+	assert_int_equal(tok_returned_byte(&t, 0, &b), 1);
+	assert_int_equal(b, 'd');
+	back[b]++;
+	/* kept for the child: the byte parked is the parent's, it stays
+	 * taken and is given back later */
+	assert_int_equal(tok_returned_byte(&t, 0, &b), 1);
+	assert_int_equal(b, 'a');	/* 'd' is gone: the lowest then */
+	tok_kept_byte(&t, b);
+	assert_int_equal(t.taken, 3);
+	assert_int_equal(t.returned, 1);
+	/* a withdrawal likewise */
+	assert_int_equal(tok_withdrew_byte(&t, &b), 1);
+	back[b]++;
+	/* over-returns: refused, no byte */
+	b = 0;
+	assert_int_equal(tok_returned_byte(&t, 2, &b), 0);
+	assert_int_equal(b, 0);
+	/* hand back what is left, in pieces */
+	assert_int_equal(tok_hand_back_bytes(&t, buf, 1), 1);
+	tally(back, buf, 1);
+	assert_int_equal(tok_hand_back_bytes(&t, buf, sizeof buf), 1);
+	tally(back, buf, 1);
+	assert_int_equal(tok_hand_back_bytes(&t, buf, sizeof buf), 0);
+	assert_int_equal(t.taken, 0);
+	assert_int_equal(t.handed_back, 2);
+	for (i = 0; i < 256; i++)
+		assert_int_equal(back[i], strchr(pool, (int)i) && i ? 1 : 0);
+	/* nothing taken: nothing to withdraw, no byte made up */
+	assert_int_equal(tok_withdrew_byte(&t, &b), 0);
+}
+
+static void byte_blind_forms_use_own_byte(void **state)
+{
+	struct tokens t;
+	unsigned char buf[4];
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	tok_took(&t);
+	tok_took_byte(&t, 0);
+	tok_took_byte(&t, 255);
+	assert_int_equal(t.byte[TOK_OWN_BYTE], 1);
+	assert_int_equal(tok_hand_back_bytes(&t, buf, 4), 3);
+	assert_int_equal(buf[0], 255);	/* the last taken first */
+	assert_int_equal(buf[1], 0);	/* then the lowest value */
+	assert_int_equal(buf[2], TOK_OWN_BYTE);
+}
+
+static void fifo_excess(void **state)
+{
+	struct tokens t;
+	int i;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	/* nothing taken: every byte in the fifo is an over-return */
+	assert_int_equal(tok_fifo_excess(&t, 0, 1), 0);
+	assert_int_equal(tok_fifo_excess(&t, 5, 1), 5);
+	for (i = 0; i < 3; i++)
+		tok_took(&t);
+	/* three taken: keep one for the child, the rest goes */
+	assert_int_equal(tok_fifo_excess(&t, 1, 1), 0);
+	assert_int_equal(tok_fifo_excess(&t, 3, 1), 2);
+	assert_int_equal(tok_fifo_excess(&t, 3, 2), 1);
+	/* never more than taken stays, whatever KEEP says */
+	assert_int_equal(tok_fifo_excess(&t, 4096, 10), 4093);
+	assert_int_equal(tok_fifo_excess(&t, 2, 10), 0);
+}
+
+/*
+ * A million events with random bytes: what goes back to the parent
+ * (passed-on returns, withdrawals, hand backs) is, at every step, a
+ * sub-multiset of what was taken from it, and the very same multiset once
+ * the child is gone.  The child writes random bytes and over-returns.
+ */
+static void randomized_bytes(void **state)
+{
+	static unsigned long taken[256], back[256];
+	struct tokens t;
+	unsigned long in_pipe = 0, holds = 0, ntaken = 0, nback = 0;
+	unsigned char b, buf[64];
+	long i;
+	unsigned v;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	rng_state = 0x6279746573ull;	/* "bytes" */
+	for (i = 0; i < NEVENTS; i++) {
+		unsigned r = (unsigned)(rng() % 100);
+		/* a few distinct values at a time, sometimes all 256 */
+		unsigned span = (i / 100000) % 2 ? 256 : 4;
+
+		if (r < 30) {
+			b = (unsigned char)(rng() % span);
+			tok_took_byte(&t, b);
+			taken[b]++;
+			ntaken++;
+			in_pipe++;
+		} else if (r < 50) {
+			if (in_pipe) {
+				in_pipe--;
+				holds++;
+			}
+		} else if (r < 80) {
+			/* the child writes a random byte: never seen */
+			if (tok_returned_byte(&t, in_pipe, &b)) {
+				assert_true(holds > 0);
+				holds--;
+				if (in_pipe == 0 && rng() % 4 == 0) {
+					tok_kept_byte(&t, b);
+					in_pipe++;
+				} else {
+					back[b]++;
+					nback++;
+				}
+			}
+		} else if (r < 95) {
+			if (in_pipe) {
+				in_pipe--;
+				assert_int_equal(tok_withdrew_byte(&t, &b), 1);
+				back[b]++;
+				nback++;
+			}
+		} else if (r < 96) {
+			unsigned long n, k;
+
+			while ((n = tok_hand_back_bytes(&t, buf,
+				    1 + rng() % sizeof buf)) > 0) {
+				for (k = 0; k < n; k++)
+					back[buf[k]]++;
+				nback += n;
+			}
+			in_pipe = holds = 0;
+		}
+		assert_int_equal(ntaken - nback, t.taken);
+		if (i % 97 == 0)
+			for (v = 0; v < 256; v++) {
+				assert_true(back[v] <= taken[v]);
+				assert_int_equal(taken[v] - back[v], t.byte[v]);
+			}
+	}
+	/* the end: everything back, the very bytes taken */
+	{
+		unsigned long n, k;
+
+		while ((n = tok_hand_back_bytes(&t, buf, sizeof buf)) > 0) {
+			for (k = 0; k < n; k++)
+				back[buf[k]]++;
+			nback += n;
+		}
+	}
+	assert_int_equal(nback, ntaken);
+	for (v = 0; v < 256; v++)
+		assert_int_equal(back[v], taken[v]);
+}
+
 /*
  * Adversarial caller: arbitrary in_pipe values (also beyond TAKEN, as with
  * a fifo child whose over-returns sit in the pipe), withdrawals with nothing
@@ -410,6 +593,10 @@ int main(void)
 		cmocka_unit_test(hand_back),
 		cmocka_unit_test(randomized),
 		cmocka_unit_test(randomized_adversarial),
+		cmocka_unit_test(bytes_are_the_parents),
+		cmocka_unit_test(byte_blind_forms_use_own_byte),
+		cmocka_unit_test(fifo_excess),
+		cmocka_unit_test(randomized_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
  *
  * Usage: tjob DIR [--need N] [--until FILE] [--ms MS]
  *                 [--kill PID --when N [--sig SIG]] [--timeout SEC]
+ *        tjob --client STEP...
  *
  * DIR/state holds "cur max total\n", guarded by an fcntl() write lock on
  * DIR/lock (both created if missing).  DIR/log gets "<monotonic ns> +1\n"
@@ -23,6 +24,24 @@
  * seconds (default 30) after start.  On any error cur is still decremented;
  * exit status 1 (2 for usage).  SIGINT/SIGTERM/SIGHUP also decrement cur,
  * then the job dies of the signal.
+ *
+ * --client: a jobserver client of the jobserver in MAKEFLAGS (pipe R,W or
+ * fifo:PATH), run step by step:
+ *   take=N      read N tokens, each with a blocking read(2), as a client
+ *               waiting for a token does (no deadline: a hang is a hang)
+ *   put=N[:C]   write N bytes C (default '+') at once: returns of what it
+ *               holds, over-returns past that
+ *   parked=N    wait until N bytes wait in the token pipe or fifo
+ *   settle      wait until our parent (the jobproxy in front of us) sleeps:
+ *               it has handled everything our last write woke it for
+ *   grab        read as many tokens as it can: non-blocking reads, and
+ *               when none is there, settle and try once more
+ *   touch=F     create file F            wait=F   wait until F exists
+ *   report=F    write "max=M held=H read=R wrote=W\n" to F
+ * HELD counts what the client holds: a read adds one, a write gives back
+ * one while it holds any (a write beyond is an over-return: its implicit
+ * slot, held no more than before).  MAX is the most it held at once.
+ * Exit 0; 1 on an error (EOF included: "tjob: EOF on the jobserver").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -248,6 +268,200 @@ static void tick(void)
         finish(1);
 }
 
+/* --client: see the top of the file. */
+struct client {
+    int rfd, wfd;               /* blocking, as a client gets them */
+    int nbfd;                   /* our non-blocking reader (grab) */
+    long held, max, nread, nwrote;
+};
+
+static void client_fail(const char *what)
+{
+    fprintf(stderr, "tjob: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void client_open(struct client *c)
+{
+    const char *mf = getenv("MAKEFLAGS"), *a = NULL, *p;
+    char path[PATH_MAX];
+    size_t len;
+
+    for (p = mf; p && (p = strstr(p, "--jobserver-auth=")); p++)
+        a = p + 17;             /* the last one wins, as in make */
+    if (!a) {
+        errno = EINVAL;
+        client_fail("no --jobserver-auth in MAKEFLAGS");
+    }
+    if (strncmp(a, "fifo:", 5) == 0) {
+        len = strcspn(a + 5, " ");
+        if (len >= sizeof path) {
+            errno = ENAMETOOLONG;
+            client_fail("fifo path");
+        }
+        memcpy(path, a + 5, len);
+        path[len] = '\0';
+        c->rfd = open_retry(path, O_RDONLY, 0);
+        c->wfd = open_retry(path, O_WRONLY, 0);
+        c->nbfd = open_retry(path, O_RDONLY | O_NONBLOCK, 0);
+    } else {
+        if (sscanf(a, "%d,%d", &c->rfd, &c->wfd) != 2) {
+            errno = EINVAL;
+            client_fail("bad --jobserver-auth");
+        }
+        snprintf(path, sizeof path, "/proc/self/fd/%d", c->rfd);
+        c->nbfd = open_retry(path, O_RDONLY | O_NONBLOCK, 0);
+    }
+    if (c->rfd < 0 || c->wfd < 0 || c->nbfd < 0)
+        client_fail("open the jobserver");
+}
+
+static void got(struct client *c)
+{
+    c->nread++;
+    if (++c->held > c->max)
+        c->max = c->held;
+}
+
+static long pending(int fd)
+{
+    int n = 0;
+
+    return ioctl(fd, FIONREAD, &n) < 0 ? -1 : n;
+}
+
+/* Our parent's state letter from /proc (the field after "(comm)"). */
+static char parent_state(void)
+{
+    char path[64], buf[512], *r;
+    int fd;
+    ssize_t n;
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)getppid());
+    fd = open_retry(path, O_RDONLY, 0);
+    if (fd < 0)
+        return '?';
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return '?';
+    buf[n] = '\0';
+    r = strrchr(buf, ')');
+    return r && r[1] == ' ' ? r[2] : '?';
+}
+
+static void settle(void)
+{
+    struct timespec ts = { 0, 100000L };
+
+    while (parent_state() != 'S')
+        nanosleep(&ts, NULL);
+}
+
+static void wait_file(const char *f)
+{
+    struct timespec ts = { 0, 1000000L };
+
+    while (access(f, F_OK) != 0)
+        nanosleep(&ts, NULL);
+}
+
+static int client_main(int argc, char **argv)
+{
+    struct client c;
+    char b;
+    int i;
+
+    memset(&c, 0, sizeof c);
+    client_open(&c);
+    for (i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        long n;
+
+        if (strncmp(a, "take=", 5) == 0) {
+            for (n = atol(a + 5); n > 0; n--) {
+                ssize_t r;
+
+                do
+                    r = read(c.rfd, &b, 1);
+                while (r < 0 && errno == EINTR);
+                if (r == 0) {
+                    fprintf(stderr, "tjob: EOF on the jobserver\n");
+                    exit(1);
+                }
+                if (r < 0)
+                    client_fail("read a token");
+                got(&c);
+            }
+        } else if (strncmp(a, "put=", 4) == 0) {
+            char *end, *buf;
+            size_t off = 0;
+
+            n = strtol(a + 4, &end, 10);
+            buf = malloc(n > 0 ? (size_t)n : 1);
+            if (!buf)
+                client_fail("malloc");
+            memset(buf, *end == ':' ? end[1] : '+', (size_t)n);
+            while (off < (size_t)n) {
+                ssize_t w = write(c.wfd, buf + off, (size_t)n - off);
+
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w < 0)
+                    client_fail("write tokens back");
+                off += (size_t)w;
+            }
+            free(buf);
+            c.nwrote += n;
+            c.held = c.held > n ? c.held - n : 0;
+        } else if (strncmp(a, "parked=", 7) == 0) {
+            struct timespec ts = { 0, 100000L };
+
+            while (pending(c.nbfd) < atol(a + 7))
+                nanosleep(&ts, NULL);
+        } else if (strcmp(a, "settle") == 0) {
+            settle();
+        } else if (strcmp(a, "grab") == 0) {
+            int tries = 0;
+
+            while (tries < 2) {
+                ssize_t r = read(c.nbfd, &b, 1);
+
+                if (r == 1) {
+                    got(&c);
+                    tries = 0;
+                } else if (r < 0 && errno == EAGAIN) {
+                    settle();
+                    tries++;
+                } else if (r < 0 && errno == EINTR) {
+                    continue;
+                } else {
+                    client_fail("grab");
+                }
+            }
+        } else if (strncmp(a, "touch=", 6) == 0) {
+            int fd = open_retry(a + 6, O_WRONLY | O_CREAT, 0644);
+
+            if (fd < 0)
+                client_fail(a + 6);
+            close(fd);
+        } else if (strncmp(a, "wait=", 5) == 0) {
+            wait_file(a + 5);
+        } else if (strncmp(a, "report=", 7) == 0) {
+            FILE *f = fopen(a + 7, "w");
+
+            if (!f)
+                client_fail(a + 7);
+            fprintf(f, "max=%ld held=%ld read=%ld wrote=%ld\n", c.max,
+                    c.held, c.nread, c.nwrote);
+            fclose(f);
+        } else {
+            usage("unknown --client step");
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir;
@@ -261,6 +475,8 @@ int main(int argc, char **argv)
     struct sigaction sa;
     int i;
 
+    if (argc >= 2 && strcmp(argv[1], "--client") == 0)
+        return client_main(argc, argv);
     if (argc < 2 || argv[1][0] == '-')
         usage("missing DIR");
     dir = argv[1];
