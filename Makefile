@@ -35,9 +35,9 @@ PLDFLAGS = $(XLDFLAGS) $(STATIC_$(STATIC))
 CMOCKA_LIBS = -lcmocka
 
 OBJS = proxy.o makeflags.o tokens.o jobserver.o pidwatch.o signals.o msg.o \
-       trace.o offer.o fdpass.o serve.o
+       trace.o offer.o fdpass.o serve.o util.o
 HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h trace.h offer.h \
-       fdpass.h serve.h
+       fdpass.h serve.h util.h
 UNIT = tests/test_makeflags tests/test_tokens tests/test_offer
 TOOLS = tests/pool tests/tjob tests/stress
 FUZZ_SECONDS = 60

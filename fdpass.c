@@ -15,6 +15,7 @@
 #undef _XOPEN_SOURCE		/* getpeereid() */
 #endif
 #include "fdpass.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,7 +117,7 @@ ssize_t fd_recv(int s, void *buf, size_t len, int *fds, int maxfd, int *nfd)
 
 			memcpy(&fd, d + i * sizeof(int), sizeof fd);
 #ifndef MSG_CMSG_CLOEXEC
-			fcntl(fd, F_SETFD, FD_CLOEXEC);
+			fd_cloexec(fd);
 #endif
 			if (got < maxfd && got < FDPASS_MAX)
 				fds[got++] = fd;

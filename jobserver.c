@@ -23,6 +23,7 @@
 #endif
 #include "jobserver.h"
 #include "msg.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -44,13 +45,6 @@
 #ifndef FIONREAD
 #include <sys/filio.h>		/* Solaris, illumos */
 #endif
-
-static int add_flags(int fd, int fl)
-{
-	int old = fcntl(fd, F_GETFL);
-
-	return old < 0 ? -1 : fcntl(fd, F_SETFL, old | fl);
-}
 
 /* Our own description of the pipe behind FD (Linux), or -1. */
 static int reopen(int fd, int mode)
@@ -164,15 +158,6 @@ int js_open_parent(const struct js_auth *a, struct parent_js *p)
 	return a->kind == JS_FIFO ? open_fifo(a, p) : open_pipe(a, p);
 }
 
-static int cloexec_pipe(int p[2])
-{
-	if (pipe(p) < 0)
-		return -1;
-	fcntl(p[0], F_SETFD, FD_CLOEXEC);
-	fcntl(p[1], F_SETFD, FD_CLOEXEC);
-	return 0;
-}
-
 /* Cut the token pipe to one slot; 1 if poll() now tracks "emptied". */
 static int one_slot(int fd)
 {
@@ -194,9 +179,9 @@ int js_make_child(struct child_js *c)
 	c->tok_peek = c->want_r = c->want_w = -1;
 	c->fifo = NULL;
 	c->watch = -1;
-	if (cloexec_pipe(t) < 0)
+	if (pipe_cloexec(t) < 0)
 		return -1;
-	if (cloexec_pipe(r) < 0) {
+	if (pipe_cloexec(r) < 0) {
 		int e = errno;
 
 		close(t[0]);
@@ -208,16 +193,16 @@ int js_make_child(struct child_js *c)
 	c->tok_w = t[1];
 	c->ret_r = r[0];
 	c->ret_w = r[1];
-	add_flags(c->tok_w, O_NONBLOCK);
-	add_flags(c->ret_r, O_NONBLOCK);
+	fd_nonblock(c->tok_w);
+	fd_nonblock(c->ret_r);
 	c->oneslot = one_slot(c->tok_w);
 	c->tok_peek = reopen(c->tok_r, O_RDONLY);
 	/* Optional: without it a jobproxy below just waits for an offer. */
-	if (cloexec_pipe(r) == 0) {
+	if (pipe_cloexec(r) == 0) {
 		c->want_r = r[0];
 		c->want_w = r[1];
-		add_flags(c->want_r, O_NONBLOCK);
-		add_flags(c->want_w, O_NONBLOCK);
+		fd_nonblock(c->want_r);
+		fd_nonblock(c->want_w);
 	}
 	return 0;
 }
@@ -237,13 +222,12 @@ static void sweep_leftovers(const char *tmp)
 		return;
 	while ((e = readdir(d))) {
 		struct stat st;
-		char *end;
-		long pid;
+		const char *end;
+		uint64_t pid;
 
-		if (strncmp(e->d_name, "jobproxy-", 9))
-			continue;
-		pid = strtol(e->d_name + 9, &end, 10);
-		if (pid <= 0 || *end != '.' ||
+		if (strncmp(e->d_name, "jobproxy-", 9) ||
+		    !num_parse(e->d_name + 9, 10, INT_MAX, &end, &pid) ||
+		    pid == 0 || *end != '.' ||
 		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
@@ -341,13 +325,6 @@ fail:
 	rmdir(dir);
 	errno = e;
 	return -1;
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
 }
 
 void js_close_parent(struct parent_js *p)

@@ -1,27 +1,31 @@
 /* offer: see offer.h. */
 #include "offer.h"
 
-static void lower(int *timeout, long ms)
+#include <limits.h>
+
+static void lower(int *timeout, int64_t ms)
 {
 	if (ms < 0)
 		ms = 0;
+	if (ms > INT_MAX)
+		ms = INT_MAX;
 	if (*timeout < 0 || ms < *timeout)
 		*timeout = (int)ms;
 }
 
-void offer_parked(struct offer *o, long now)
+void offer_parked(struct offer *o, int64_t now)
 {
 	o->parked_at = now;
 	o->idle = OFFER_IDLE_MS;
 }
 
-void offer_kept(struct offer *o, long now)
+void offer_kept(struct offer *o, int64_t now)
 {
 	o->parked_at = now;
 	o->idle = OFFER_KEPT_IDLE_MS;
 }
 
-int offer_expired(const struct offer *o, long now, int *timeout)
+int offer_expired(const struct offer *o, int64_t now, int *timeout)
 {
 	if (now - o->parked_at >= o->idle)
 		return 1;
@@ -29,7 +33,7 @@ int offer_expired(const struct offer *o, long now, int *timeout)
 	return 0;
 }
 
-void offer_withdrew(struct offer *o, long now)
+void offer_withdrew(struct offer *o, int64_t now)
 {
 	o->backoff = o->backoff ? o->backoff * 2 : OFFER_PROBE_MIN_MS;
 	if (o->backoff > OFFER_PROBE_MAX_MS)
@@ -43,7 +47,7 @@ void offer_hungry(struct offer *o)
 	o->backoff = 0;
 }
 
-int offer_due(struct offer *o, long now, int *timeout)
+int offer_due(struct offer *o, int64_t now, int *timeout)
 {
 	if (o->probe_at == 0)
 		return 1;
@@ -55,7 +59,7 @@ int offer_due(struct offer *o, long now, int *timeout)
 	return 0;
 }
 
-int offer_keep(struct offer *o, long long now_us)
+int offer_keep(struct offer *o, int64_t now_us)
 {
 	int hot = o->last_return && now_us - o->last_return < OFFER_HOT_US;
 

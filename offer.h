@@ -23,22 +23,26 @@
 #ifndef JOBPROXY_OFFER_H
 #define JOBPROXY_OFFER_H
 
+#include <stdint.h>
+
 #define OFFER_IDLE_MS 20
 #define OFFER_KEPT_IDLE_MS 5
 #define OFFER_PROBE_MIN_MS 40
 #define OFFER_PROBE_MAX_MS 1000
 #define OFFER_HOT_US 250
 
+/* Times are milliseconds on the caller's monotonic clock (util.h), but
+ * LAST_RETURN, in microseconds. */
 struct offer {
-	long parked_at;		/* when the parked token went in */
-	long idle;		/* and how long it may wait unread */
-	long probe_at;		/* after a withdrawal: next offer, else 0 */
-	long backoff;		/* the wait before that offer */
-	long long last_return;	/* us, the child's previous return, or 0 */
+	int64_t parked_at;	/* when the parked token went in */
+	int64_t idle;		/* and how long it may wait unread */
+	int64_t probe_at;	/* after a withdrawal: next offer, else 0 */
+	int64_t backoff;	/* the wait before that offer */
+	int64_t last_return;	/* us, the child's previous return, or 0 */
 };
 
 /* A token was parked at NOW. */
-void offer_parked(struct offer *o, long now);
+void offer_parked(struct offer *o, int64_t now);
 
 /*
  * A token the child returned was parked again at NOW, for its next job.
@@ -48,16 +52,16 @@ void offer_parked(struct offer *o, long now);
  * idled 20 ms, the largest share of parked-but-unused slot time in the
  * bench tree.
  */
-void offer_kept(struct offer *o, long now);
+void offer_kept(struct offer *o, int64_t now);
 
 /*
  * A token is parked: 1 when it has idled long enough to take back, else 0
  * and *TIMEOUT (ms, -1 for none) lowered to when it will have.
  */
-int offer_expired(const struct offer *o, long now, int *timeout);
+int offer_expired(const struct offer *o, int64_t now, int *timeout);
 
 /* We took the parked token back at NOW: wait before the next offer. */
-void offer_withdrew(struct offer *o, long now);
+void offer_withdrew(struct offer *o, int64_t now);
 
 /* The child took a token or returned one: offer again at once. */
 void offer_hungry(struct offer *o);
@@ -66,12 +70,12 @@ void offer_hungry(struct offer *o);
  * No token is parked: 1 when one may be offered now, else 0 and *TIMEOUT
  * lowered to when one may.
  */
-int offer_due(struct offer *o, long now, int *timeout);
+int offer_due(struct offer *o, int64_t now, int *timeout);
 
 /*
  * The child returned a token at NOW_US (microseconds): how many tokens may
  * sit parked in its pipe after we keep the returned one there, 1 or 2.
  */
-int offer_keep(struct offer *o, long long now_us);
+int offer_keep(struct offer *o, int64_t now_us);
 
 #endif

@@ -28,6 +28,7 @@
 #include "signals.h"
 #include "tokens.h"
 #include "trace.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -147,17 +148,7 @@ static void usage(FILE *f)
 /* A job count, 0 to MF_MAX_JOBS (the daemon takes the same). */
 static int number(const char *s, int *out)
 {
-	char *end;
-	long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return 0;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end || errno || v > MF_MAX_JOBS)
-		return 0;
-	*out = (int)v;
-	return 1;
+	return num_int(s, 0, MF_MAX_JOBS, out);
 }
 
 static void bad_usage(const char *what, const char *arg)
@@ -580,20 +571,21 @@ static int rewrite_env(struct proxy *P)
  */
 static void find_want_up(struct proxy *P)
 {
-	const char *v = getenv("JOBPROXY_WANT");
-	unsigned long ino;
+	const char *v = getenv("JOBPROXY_WANT"), *colon;
+	uint64_t fd, ino;
 	struct stat st;
-	int fd, fl;
+	int fl;
 
 	P->want_up = P->want_fd = -1;
-	if (P->root || !v || sscanf(v, "%d:%lu", &fd, &ino) != 2 || fd < 3)
+	if (P->root || !num_parse(v, 10, INT_MAX, &colon, &fd) || fd < 3 ||
+	    *colon != ':' || !num_parse(colon + 1, 10, UINT64_MAX, NULL, &ino))
 		return;
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || (fl & O_ACCMODE) != O_WRONLY || fstat(fd, &st) < 0 ||
-	    !S_ISFIFO(st.st_mode) || (unsigned long)st.st_ino != ino)
+	fl = fcntl((int)fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) != O_WRONLY || fstat((int)fd, &st) < 0 ||
+	    !S_ISFIFO(st.st_mode) || (uint64_t)st.st_ino != ino)
 		return;
-	P->want_fd = fd;
-	P->want_up = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	P->want_fd = (int)fd;
+	P->want_up = fcntl((int)fd, F_DUPFD_CLOEXEC, 3);
 }
 
 /* Tell the jobproxy above that we wait, once per wait. */
@@ -754,19 +746,6 @@ static void spawn(struct proxy *P)
 		exit(pw_exec_status(err));
 	}
 	jp_verbose("running %s as pid %ld", P->argv[0], (long)P->pid);
-}
-
-static long long now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
-static long now_ms(void)
-{
-	return (long)(now_us() / 1000);
 }
 
 /* --trace: an event and the ledger after it.  A write that fails (a full
@@ -940,7 +919,7 @@ static void on_returns(struct proxy *P)
 	char buf[256];
 	unsigned char up[256];
 	unsigned long in_pipe, keep, refused, fwd = 0;
-	long long us;
+	int64_t us;
 	ssize_t n, i;
 
 	do
@@ -971,7 +950,7 @@ static void on_returns(struct proxy *P)
 		tok_kept_byte(&P->tok, up[fwd - 1]);
 		fwd--;
 		P->parked = ++in_pipe;
-		offer_kept(&P->offer, (long)(us / 1000));
+		offer_kept(&P->offer, us / 1000);
 	}
 	to_parent(P, up, fwd);
 	offer_hungry(&P->offer);
@@ -1069,7 +1048,7 @@ static void park(struct proxy *P)
 }
 
 /* The child left its parked token unread (offer.h): take it back. */
-static void withdraw(struct proxy *P, long now)
+static void withdraw(struct proxy *P, int64_t now)
 {
 	unsigned char b;
 	int r = js_take_byte(P->child.tok_peek, 0, &b);
@@ -1102,7 +1081,7 @@ static void relay(struct proxy *P)
 	while (!P->exited) {
 		struct pollfd fds[6];
 		int n = 0, timeout = -1, ret = -1, par = -1, tok = -1, wnt = -1;
-		long now = now_ms();
+		int64_t now = now_ms();
 		int offer;
 
 		if (P->parked && can_withdraw &&

@@ -68,6 +68,7 @@
 #include "offer.h"
 #include "signals.h"
 #include "tokens.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,7 +104,7 @@ struct conn {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
-	long deadline;		/* C_HELLO, C_SEND: ms on the monotonic clock */
+	int64_t deadline;	/* C_HELLO, C_SEND: ms on the monotonic clock */
 	char line[LINE_MAX_BYTES];
 	size_t len;
 	char *out;		/* C_SEND: the answer, OUTLEN bytes, OUTOFF sent */
@@ -132,32 +133,14 @@ struct daemon {
 	size_t rr;		/* round-robin: who is served first */
 	int accept_paused;	/* EMFILE: until a connection closes */
 	int stopping;
-	long logged[3];		/* rate limit of the bad-peer lines, per */
+	int64_t logged[3];		/* rate limit of the bad-peer lines, per */
 	unsigned long hidden[3]; /* kind: when last printed, how many not */
 };
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void set_fl(int fd)
 {
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
+	fd_nonblock(fd);
+	fd_cloexec(fd);
 }
 
 /* Printable, bounded copy of what a bad peer sent, for one log line. */
@@ -212,7 +195,7 @@ static void park(struct daemon *D, struct conn *c)
 /* Give free tokens to connections with an empty pipe, round-robin. */
 static void distribute(struct daemon *D)
 {
-	long now = now_ms();
+	int64_t now = now_ms();
 	int later = -1;
 	size_t i, k;
 
@@ -306,7 +289,7 @@ static void peer_log(struct daemon *D, enum lkind k, const char *fmt, ...)
 	JP_PRINTF(3, 4);
 static void peer_log(struct daemon *D, enum lkind k, const char *fmt, ...)
 {
-	long t = now_ms();
+	int64_t t = now_ms();
 	char line[400];
 	va_list ap;
 
@@ -503,17 +486,7 @@ static char *dup_text(const char *s)
 
 static int parse_jobs(const char *s, int *out)
 {
-	char *end;
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return 0;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end || errno || v < 1 || v > MAX_JOBS)
-		return 0;
-	*out = (int)v;
-	return 1;
+	return num_int(s, 1, MAX_JOBS, out);
 }
 
 static void start_job(struct daemon *D, struct conn *c)
@@ -721,11 +694,18 @@ static void grown_pipe(struct daemon *D, struct conn *c)
 
 /* ---- signals ---- */
 
+/* Blanks a jobs file may hold around its number. */
+static int blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static int read_jobs_file(const char *path, int *jobs)
 {
-	char buf[64], *end;
+	char buf[64];
+	const char *p = buf, *end = buf;
 	FILE *f = fopen(path, "r");
-	long v;
+	uint64_t v = 0;
 
 	if (!f) {
 		jp_warn("cannot read --jobs-file %s:", path);
@@ -734,11 +714,12 @@ static int read_jobs_file(const char *path, int *jobs)
 	if (!fgets(buf, sizeof buf, f))
 		buf[0] = '\0';
 	fclose(f);
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-		end++;
-	if (end == buf || *end || errno || v < 1 || v > MAX_JOBS) {
+	while (blank(*p))
+		p++;
+	if (num_parse(p, 10, MAX_JOBS, &end, &v))
+		while (blank(*end))
+			end++;
+	if (end == buf || *end || v < 1) {
 		jp_warn("--jobs-file %s does not hold a job count (1..%d)",
 			path, MAX_JOBS);
 		return 0;
@@ -959,7 +940,7 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 		jp_warn("socket:");
 		return -1;
 	}
-	fcntl(s, F_SETFD, FD_CLOEXEC);
+	fd_cloexec(s);
 	r = connect(s, (const struct sockaddr *)sa, sizeof *sa);
 	close(s);
 	if (r == 0) {
@@ -1095,7 +1076,7 @@ int serve_main(const char *sock, int jobs, const struct serve_opts *o)
 
 	for (;;) {
 		size_t i, n = 0, need = 2 + 3 * D.n;
-		long now = now_ms(), next = -1;
+		int64_t now = now_ms(), next = -1;
 		int later = -1;		/* offer.h deadlines, ms */
 		int timeout, tick = 0, r;
 
@@ -1263,7 +1244,7 @@ static int dial(const char *path)
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (s < 0)
 		return -1;
-	fcntl(s, F_SETFD, FD_CLOEXEC);
+	fd_cloexec(s);
 #ifdef SO_NOSIGPIPE
 	{
 		int one = 1;
@@ -1300,11 +1281,11 @@ static int dial(const char *path)
 }
 
 /* Wait until S is readable or the deadline passed: 1, 0 timeout, -1. */
-static int wait_in(int s, long deadline)
+static int wait_in(int s, int64_t deadline)
 {
 	for (;;) {
 		struct pollfd p = { s, POLLIN, 0 };
-		long left = deadline - now_ms();
+		int64_t left = deadline - now_ms();
 		int r;
 
 		if (left <= 0)
@@ -1401,16 +1382,13 @@ static void usage_error(const char *what, const char *arg) JP_NORETURN;
 static long daemon_uid(const char *name)
 {
 	struct passwd *pw;
-	char *end;
-	long v;
+	int v;
 
 	if (!name)
 		return -1;
 	if ((pw = getpwnam(name)))
 		return (long)pw->pw_uid;
-	errno = 0;
-	v = *name >= '0' && *name <= '9' ? strtol(name, &end, 10) : -1;
-	if (v < 0 || *end || errno || v > INT_MAX)
+	if (!num_int(name, 0, INT_MAX, &v))
 		usage_error("no such user in --daemon-user:", name);
 	return v;
 }
@@ -1447,7 +1425,7 @@ int serve_connect(const char *sock, const char *duser, struct js_auth *auth,
 	char buf[256], *nl = NULL, why[200];
 	int s, fds[FDPASS_MAX], nfd = 0, jobs = 0, ok = 0, senderr;
 	size_t len = 0;
-	long deadline;
+	int64_t deadline;
 	ssize_t n;
 
 	why[0] = '\0';
@@ -1524,7 +1502,7 @@ int serve_status(const char *sock, const char *duser)
 	long duid = daemon_uid(duser);
 	char *out = NULL, why[200];
 	size_t len = 0, cap = 0;
-	long deadline;
+	int64_t deadline;
 	ssize_t n;
 	int senderr, s = ask(sock, duid, "status\n", why, sizeof why, &senderr);
 
@@ -1619,16 +1597,11 @@ static const char *value(int argc, char **argv, int *i, const char *name)
 	return argv[++*i];
 }
 
-static int count(const char *s, long max)
+static int count(const char *s, int max)
 {
-	char *end;
-	long v;
+	int v;
 
-	errno = 0;
-	v = s && *s >= '0' && *s <= '9' ? strtol(s, &end, 10) : -1;
-	if (v < 0 || *end || errno || v > max)
-		return -1;
-	return (int)v;
+	return num_int(s, 0, max, &v) ? v : -1;
 }
 
 static long parse_group(const char *s)
@@ -1715,10 +1688,9 @@ void serve_cli(int argc, char **argv)
 		} else if ((v = value(argc, argv, &i, "--jobs"))) {
 			jobs = count(v, MAX_JOBS);
 		} else if ((v = value(argc, argv, &i, "--mode"))) {
-			char *end;
-			long m = strtol(v, &end, 8);
+			uint64_t m;
 
-			if (*v < '0' || *v > '7' || *end || m > 07777)
+			if (!num_parse(v, 8, 07777, NULL, &m))
 				usage_error("bad --mode", v);
 			o.mode = (int)m;
 		} else if ((v = value(argc, argv, &i, "--group"))) {

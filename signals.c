@@ -32,6 +32,7 @@
  * again at every retry of the call.
  */
 #include "signals.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -142,14 +143,6 @@ static void on_signal(int signo, siginfo_t *si, void *ctx)
 	errno = saved;
 }
 
-static int set_flags(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-	       fcntl(fd, F_SETFD, FD_CLOEXEC) < 0;
-}
-
 /* Put our handler on SIGNO (saving the inherited action): 1 if done. */
 static int take(int signo, const struct sigaction *sa)
 {
@@ -167,9 +160,9 @@ static int install(int all)
 	struct sigaction sa;
 	int p[2], i;
 
-	if (pipe(p) < 0)
+	if (pipe_cloexec(p) < 0)
 		return -1;
-	if (set_flags(p[0]) || set_flags(p[1])) {
+	if (fd_nonblock(p[0]) < 0 || fd_nonblock(p[1]) < 0) {
 		close(p[0]);
 		close(p[1]);
 		return -1;

@@ -1,19 +1,9 @@
 /* trace: see trace.h.  Timestamps are CLOCK_MONOTONIC microseconds. */
 #include "trace.h"
 #include "msg.h"
+#include "util.h"
 
-#include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
-
-static unsigned long long now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (unsigned long long)t.tv_sec * 1000000u +
-	       (unsigned long long)t.tv_nsec / 1000u;
-}
 
 FILE *trace_open(const char *path)
 {
@@ -22,7 +12,7 @@ FILE *trace_open(const char *path)
 	if (!f)
 		return NULL;
 	/* The child must not inherit it. */
-	fcntl(fileno(f), F_SETFD, FD_CLOEXEC);
+	fd_cloexec(fileno(f));
 	fprintf(f, "[{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%ld,"
 		   "\"args\":{\"name\":\"jobproxy %ld\"}}",
 		(long)getpid(), (long)getpid());
@@ -32,18 +22,19 @@ FILE *trace_open(const char *path)
 void trace_counter(FILE *f, const char *name, unsigned long value)
 {
 	if (f)
-		fprintf(f, ",\n{\"name\":\"%s\",\"ph\":\"C\",\"ts\":%llu,"
+		fprintf(f, ",\n{\"name\":\"%s\",\"ph\":\"C\",\"ts\":%lld,"
 			   "\"pid\":%ld,\"args\":{\"%s\":%lu}}",
-			name, now_us(), (long)getpid(), name, value);
+			name, (long long)now_us(), (long)getpid(), name, value);
 }
 
 void trace_instant(FILE *f, const char *name, unsigned long count)
 {
 	if (f)
 		fprintf(f, ",\n{\"name\":\"%s\",\"ph\":\"i\",\"s\":\"p\","
-			   "\"ts\":%llu,\"pid\":%ld,\"tid\":%ld,"
+			   "\"ts\":%lld,\"pid\":%ld,\"tid\":%ld,"
 			   "\"args\":{\"tokens\":%lu}}",
-			name, now_us(), (long)getpid(), (long)getpid(), count);
+			name, (long long)now_us(), (long)getpid(), (long)getpid(),
+			count);
 }
 
 int trace_ok(FILE *f)

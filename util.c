@@ -1,0 +1,89 @@
+/* util: see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int fd_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+int fd_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+int pipe_cloexec(int p[2])
+{
+	if (pipe(p) < 0)
+		return -1;
+	if (fd_cloexec(p[0]) < 0 || fd_cloexec(p[1]) < 0) {
+		int e = errno;
+
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int64_t now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+int64_t now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+int num_parse(const char *s, int base, uint64_t max, const char **end,
+	      uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (!s)
+		return 0;
+	for (p = s; *p >= '0' && *p < '0' + base; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (d > max || v > (max - d) / (unsigned)base)
+			return 0;	/* above MAX: checked before it wraps */
+		v = v * (unsigned)base + d;
+	}
+	if (p == s || (!end && *p != '\0'))
+		return 0;
+	if (end)
+		*end = p;
+	*out = v;
+	return 1;
+}
+
+int num_int(const char *s, int min, int max, int *out)
+{
+	uint64_t v;
+
+	if (!num_parse(s, 10, (uint64_t)max, NULL, &v) || v < (uint64_t)min)
+		return 0;
+	*out = (int)v;
+	return 1;
+}
