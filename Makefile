@@ -34,10 +34,10 @@ XLDFLAGS = $(SAN_$(SANITIZE)) $(LDFLAGS)
 PLDFLAGS = $(XLDFLAGS) $(STATIC_$(STATIC))
 CMOCKA_LIBS = -lcmocka
 
-OBJS = proxy.o makeflags.o tokens.o jobserver.o pidwatch.o signals.o msg.o \
+OBJS = proxy.o relay.o lease.o upstream.o makeflags.o tokens.o jobserver.o pidwatch.o signals.o msg.o \
        trace.o offer.o fdpass.o serve.o util.o
 HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h trace.h offer.h \
-       fdpass.h serve.h util.h
+       fdpass.h serve.h util.h lease.h upstream.h proxy.h
 UNIT = tests/test_makeflags tests/test_tokens tests/test_offer
 TOOLS = tests/pool tests/tjob tests/stress
 FUZZ_SECONDS = 60

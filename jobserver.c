@@ -151,10 +151,23 @@ static int open_fifo(const struct js_auth *a, struct parent_js *p)
 	return 0;
 }
 
-int js_open_parent(const struct js_auth *a, struct parent_js *p)
+void js_parent_init(struct parent_js *p)
 {
 	p->rfd = p->wfd = -1;
 	p->guarded = 0;
+}
+
+void js_child_init(struct child_js *c)
+{
+	c->tok_r = c->tok_w = c->ret_r = c->ret_w = -1;
+	c->tok_peek = c->watch = -1;
+	c->oneslot = 0;
+	c->fifo = NULL;
+}
+
+int js_open_parent(const struct js_auth *a, struct parent_js *p)
+{
+	js_parent_init(p);
 	return a->kind == JS_FIFO ? open_fifo(a, p) : open_pipe(a, p);
 }
 
@@ -175,10 +188,7 @@ int js_make_child(struct child_js *c)
 {
 	int t[2], r[2];
 
-	c->tok_r = c->tok_w = c->ret_r = c->ret_w = -1;
-	c->tok_peek = c->want_r = c->want_w = -1;
-	c->fifo = NULL;
-	c->watch = -1;
+	js_child_init(c);
 	if (pipe_cloexec(t) < 0)
 		return -1;
 	if (pipe_cloexec(r) < 0) {
@@ -197,13 +207,6 @@ int js_make_child(struct child_js *c)
 	fd_nonblock(c->ret_r);
 	c->oneslot = one_slot(c->tok_w);
 	c->tok_peek = reopen(c->tok_r, O_RDONLY);
-	/* Optional: without it a jobproxy below just waits for an offer. */
-	if (pipe_cloexec(r) == 0) {
-		c->want_r = r[0];
-		c->want_w = r[1];
-		fd_nonblock(c->want_r);
-		fd_nonblock(c->want_w);
-	}
 	return 0;
 }
 
@@ -287,10 +290,7 @@ int js_make_child_fifo(struct child_js *c)
 	char dir[PATH_MAX], path[PATH_MAX + 8];
 	int e;
 
-	c->tok_r = c->ret_r = c->ret_w = c->tok_peek = c->tok_w = -1;
-	c->want_r = c->want_w = -1;
-	c->fifo = NULL;
-	c->watch = -1;
+	js_child_init(c);
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
 	sweep_leftovers(tmp);
@@ -340,12 +340,9 @@ void js_close_child(struct child_js *c)
 	close_fd(&c->ret_r);
 	close_fd(&c->ret_w);
 	close_fd(&c->tok_peek);
-	close_fd(&c->want_r);
-	close_fd(&c->want_w);
+	close_fd(&c->watch);
 	if (c->fifo) {
 		char *slash = strrchr(c->fifo, '/');
-
-		close_fd(&c->watch);	/* set only with a fifo (serve.c) */
 
 		unlink(c->fifo);
 		*slash = '\0';
@@ -385,13 +382,6 @@ static ssize_t guarded_read(int fd, char *b)
 	return n;
 }
 
-int js_take(int fd, int guarded)
-{
-	unsigned char b;
-
-	return js_take_byte(fd, guarded, &b);
-}
-
 int js_take_byte(int fd, int guarded, unsigned char *b)
 {
 	char c;
@@ -402,13 +392,11 @@ int js_take_byte(int fd, int guarded, unsigned char *b)
 	while (n < 0 && errno == EINTR);
 	if (n == 1) {
 		*b = (unsigned char)c;
-		return 1;
+		return JS_TOOK;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return 0;
-	if (n == 0)
-		errno = 0;
-	return -1;
+		return JS_EMPTY;
+	return n == 0 ? JS_EOF : JS_FAIL;
 }
 
 long js_take_upto(int fd, unsigned char *buf, unsigned long max)
@@ -421,10 +409,8 @@ long js_take_upto(int fd, unsigned char *buf, unsigned long max)
 	if (n > 0)
 		return (long)n;
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return 0;
-	if (n == 0)
-		errno = 0;
-	return -1;
+		return JS_EMPTY;
+	return n == 0 ? JS_EOF : JS_FAIL;
 }
 
 unsigned long js_put(int fd, unsigned long n)

@@ -21,9 +21,13 @@ struct child_js {
 	char *fifo;		/* fifo style: the path; NULL for pipes */
 	int watch;		/* fifo style: an inotify fd that reads an
 				 * event at every write into the fifo, or -1
-				 * (not Linux); with fifo NULL: unset */
-	int want_r, want_w;	/* a jobproxy below says "I wait" (proxy.c) */
+				 * (not Linux) */
 };
+
+/* Every fd -1, no fifo: what the close functions expect of a struct that
+ * was never opened (a zeroed one would name fd 0). */
+void js_parent_init(struct parent_js *p);
+void js_child_init(struct child_js *c);
 
 /*
  * Open the parent jobserver that A names.  Returns 0, or -1 after one
@@ -46,18 +50,19 @@ void js_close_parent(struct parent_js *p);
 /* Close our ends; in fifo style also remove the fifo and its directory. */
 void js_close_child(struct child_js *c);
 
-/*
- * Take one token from non-blocking FD: 1 got one, 0 none there (someone
- * else was faster between poll and read), -1 EOF (errno 0) or error.
- */
-int js_take(int fd, int guarded);
-/* The same, keeping the byte read in *B. */
+/* What a take from a jobserver fd found. */
+#define JS_TOOK 1		/* a token (js_take_upto: how many, > 0) */
+#define JS_EMPTY 0		/* none there: someone else was faster
+				 * between poll and read */
+#define JS_FAIL (-1)		/* a read error, with errno */
+#define JS_EOF (-2)		/* end of file: no writer is left */
+
+/* Take one token, its byte into *B, from non-blocking FD: JS_TOOK,
+ * JS_EMPTY, JS_EOF or JS_FAIL. */
 int js_take_byte(int fd, int guarded, unsigned char *b);
 
-/*
- * Read up to MAX bytes from non-blocking FD into BUF: how many (> 0), 0
- * none there, -1 EOF (errno 0) or error.
- */
+/* Read up to MAX bytes from non-blocking FD into BUF: how many (> 0), or
+ * JS_EMPTY, JS_EOF or JS_FAIL. */
 long js_take_upto(int fd, unsigned char *buf, unsigned long max);
 
 /* Put N tokens into FD; returns how many went in (short on EPIPE...). */

@@ -231,9 +231,11 @@ static void resize(struct daemon *D, int jobs, const char *why)
 /* Take back the tokens waiting unread in C's pipe (SIGTERM). */
 static void withdraw(struct daemon *D, struct conn *c)
 {
+	unsigned char b;
+
 	if (c->js.tok_peek < 0)
 		return;	/* shared blocking end: a read could hang */
-	while (c->parked && js_take(c->js.tok_peek, 0) == 1) {
+	while (c->parked && js_take_byte(c->js.tok_peek, 0, &b) == JS_TOOK) {
 		c->parked--;
 		to_pool(D, (unsigned long)tok_withdrew(&c->tok));
 	}

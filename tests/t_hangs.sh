@@ -84,6 +84,15 @@ EOF
 	jp2=$(sed 's/.*) . \([0-9]*\) .*/\1/' /proc/$jp3/stat)
 	[ "$(cat /proc/$jp2/comm)" = jobproxy ] || die "pid $jp2 is not jobproxy"
 	kill -9 "$jp2"
+	# Dead, its fds closed (a zombie or reaped), before A gives its
+	# tokens back: a return written while its pipes still had a reader
+	# would go into a pipe no one will ever read.
+	i=0
+	while case $(cut -d' ' -f3 /proc/$jp2/stat 2>/dev/null) in Z | '') false ;; esac; do
+		i=$((i + 1))
+		[ $i -gt 3000 ] && die "the middle jobproxy did not die"
+		sleep 0.01
+	done
 	: >killed
 	if ! until_file B-got 30; then
 		kill -9 "$(cat B)" "$(cat A)" "$jp3" 2>/dev/null
@@ -146,6 +155,44 @@ t_fifo_over_return_not_read_back() {
 	expect "most tokens held at once" "$(sed 's/max=\([0-9]*\).*/\1/' held)" 3
 	expect "root pool at the end" "$(field end r)" 3
 	expect "the bytes back in the pool" "$(bytes endbytes r)" 616263
+}
+
+# poll() failing in the relay (here EINVAL: more fds than RLIMIT_NOFILE,
+# lowered under the running jobproxy) must not end jobproxy under its
+# command: the command runs to its end, its exit status comes through and
+# every token comes back.
+t_poll_error_keeps_the_command_and_its_tokens() {
+	need_tool prlimit
+	cat >child.sh <<EOF
+echo \$PPID >jp
+$TJOB --client take=1 touch=holds wait=go put=1
+echo done >out
+exit 3
+EOF
+	$POOL -j4 --report r -- "$JP" sh child.sh 2>err &
+	until_file holds 60 || die "the command never took its token: $(cat err)"
+	prlimit --pid "$(cat jp)" --nofile=2:2 || die "prlimit failed"
+	: >go
+	wait
+	expect "exit status" "$(field status r)" 3
+	expect "the command ran to its end" "$(cat out)" done
+	expect "root pool at the end" "$(field end r)" 3
+	expect "jobproxy's line" "$(grep '^jobproxy:' err)" \
+		"jobproxy: poll: relaying stops; waiting for sh: Invalid argument"
+}
+
+# A command that makes its token pipe bigger (F_SETPIPE_SZ works on either
+# end) takes away the "room in the pipe = token taken" event: the relay
+# was woken over and over while the token sat there unread (a spin).  It
+# says so and looks at that pipe on a timer; the command still gets and
+# gives back its tokens.
+t_grown_token_pipe_is_watched_on_a_timer() {
+	"$POOL" -j3 --report r -- "$JP" -v "$TJOB" --client parked=1 grow settle \
+		take=2 put=2 2>err
+	expect "exit status" "$(field status r)" 0
+	grep -q "made its token pipe bigger: looking at it every 2 ms" err ||
+		die "no line about the pipe: $(cat err)"
+	expect "root pool at the end" "$(field end r)" 2
 }
 
 run_one "$1"

@@ -32,6 +32,8 @@
  *   put=N[:C]   write N bytes C (default '+') at once: returns of what it
  *               holds, over-returns past that
  *   parked=N    wait until N bytes wait in the token pipe or fifo
+ *   grow        make the token pipe 64 KiB (F_SETPIPE_SZ, Linux): room in
+ *               it no longer means its tokens were taken
  *   settle      wait until our parent (the jobproxy in front of us) sleeps:
  *               it has handled everything our last write woke it for
  *   grab        read as many tokens as it can: non-blocking reads, and
@@ -55,6 +57,10 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef F_SETPIPE_SZ
+#define F_SETPIPE_SZ 1031	/* Linux; hidden without _GNU_SOURCE */
+#endif
 
 struct state {
     long cur, max, total;
@@ -419,6 +425,9 @@ static int client_main(int argc, char **argv)
 
             while (pending(c.nbfd) < atol(a + 7))
                 nanosleep(&ts, NULL);
+        } else if (strcmp(a, "grow") == 0) {
+            if (fcntl(c.rfd, F_SETPIPE_SZ, 65536) < 0)
+                client_fail("F_SETPIPE_SZ");
         } else if (strcmp(a, "settle") == 0) {
             settle();
         } else if (strcmp(a, "grab") == 0) {

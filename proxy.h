@@ -1,0 +1,57 @@
+/*
+ * proxy: the wrapper, `jobproxy COMMAND`.  proxy.c finds the upstream (a
+ * jobserver in the environment, a daemon, or a pool of our own), gives the
+ * command its environment and its lease, starts it and leaves as it did;
+ * relay.c runs the loop in between.
+ */
+#ifndef JOBPROXY_PROXY_H
+#define JOBPROXY_PROXY_H
+
+#include "lease.h"
+#include "makeflags.h"
+#include "upstream.h"
+
+#include <sys/types.h>
+
+#define NVARS 3			/* CARGO_MAKEFLAGS, MAKEFLAGS, MFLAGS */
+
+enum style { STYLE_AUTO, STYLE_PIPE, STYLE_FIFO };
+
+/* The whole state of one wrapper. */
+struct proxy {
+	/* options */
+	char **argv;		/* the command, as given */
+	char **cargv;		/* the command as run (MAKE= inserted) */
+	int verbose, stats, insert;
+	int jobs;		/* -j N: root pool size; 0 auto; -1 not given */
+	const char *sock;	/* --connect SOCKET, or NULL */
+	const char *duser;	/* --daemon-user USER, or NULL */
+	enum style style;
+
+	/* environment */
+	const char *var;	/* the variable the parent's auth came from */
+	struct js_auth auth;
+	const char *env[2 * NVARS + 3]; /* for the child: NAME, VALUE pairs */
+	char want_env[64];	/* JOBPROXY_WANT for the child */
+
+	/* jobservers */
+	int root;		/* no parent: a pool of our own (-j N) */
+	struct upstream up;	/* where the tokens come from */
+	struct lease lease;	/* the command's jobserver and its tokens */
+	int want_r, want_w;	/* a jobproxy below says "I wait" (want_w is
+				 * the command's) */
+	int want_up;		/* the jobproxy above us: "I wait" pipe, or -1 */
+	int want_fd;		/* its number as we inherited it */
+	int wanted;		/* said so, no token since */
+
+	/* the command */
+	int sigfd;
+	pid_t pid;
+	int status, exited;
+	int stopped;		/* seen stopped, not seen continued since */
+};
+
+/* relay.c: relay tokens until the command has exited (P->exited). */
+void relay(struct proxy *P);
+
+#endif

@@ -1,0 +1,262 @@
+/*
+ * relay: the wrapper's loop, from the command's start to its exit.
+ *
+ * One poll() over the self-pipe of signals (signals.c), the command's
+ * lease (lease.h: its returns, the moment it took a parked token), the
+ * parent's token fd while an offer is due, and the "I wait" pipe of a
+ * jobproxy below.  Timeouts only for the offer policy's clocks and where a
+ * pipe gives no event.  Nothing in here may end jobproxy while the command
+ * runs: a loop that cannot go on (poll() itself failing) takes back what
+ * is parked and waits for the command plainly, and finish() gives back
+ * everything once it has exited.
+ */
+#include "proxy.h"
+#include "msg.h"
+#include "pidwatch.h"
+#include "signals.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Every change of the command's state waitpid has for us; the signal of
+ * a stop reported now, else 0. */
+static int reap(struct proxy *P)
+{
+	int st, stop = 0;
+
+	while (!P->exited) {
+		switch (pw_wait(P->pid, &st)) {
+		case PW_EXITED:
+			P->status = st;
+			P->exited = 1;
+			return 0;
+		case PW_STOPPED:
+			P->stopped = 1;
+			stop = WSTOPSIG(st);
+			break;
+		case PW_CONTINUED:
+			P->stopped = 0;
+			stop = 0;
+			break;
+		case PW_NOTHING:
+			return stop;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The command stopped (it stopped itself, or a stop signal sent to us was
+ * passed on): stop too, so that whoever waits for us sees the stop, as a
+ * shell's wait would without us.  By the same signal when it is one that
+ * stops us (a job-control stop is dropped for an orphaned process group,
+ * which the command's group, if it is ours, is not), else SIGSTOP.  Once
+ * we are continued, so is the command if it is still stopped; a stop of
+ * the terminal's (Ctrl-Z) stopped both already, and `fg` continued both,
+ * so waitpid reports no stop then and nothing is done twice.
+ */
+static void mirror_stop(struct proxy *P, int stop)
+{
+	int by = stop;
+
+	if ((stop != SIGTSTP && stop != SIGTTIN && stop != SIGTTOU) ||
+	    getpgid(P->pid) != getpgrp())
+		by = SIGSTOP;
+	jp_verbose("%s stopped by signal %d: stopping too", P->argv[0], stop);
+	sig_stop_self(by);
+	reap(P);
+	if (!P->exited && P->stopped) {
+		kill(P->pid, SIGCONT);
+		P->stopped = 0;
+	}
+	jp_verbose("continued");
+}
+
+static void on_signals(struct proxy *P)
+{
+	struct sig_event ev;
+	int cont = 0, stop;
+
+	while (sig_get(&ev)) {
+		if (ev.signo == SIGCONT)
+			cont = 1;
+		if (!ev.forward || P->exited)
+			continue;
+		sig_forward(P->pid, &ev);
+		if (ev.signo == SIGCONT)
+			P->stopped = 0;
+	}
+	stop = reap(P);
+	if (P->exited)
+		return;
+	/* We were continued (a SIGCONT of ours, not passed on): so is a
+	 * command still stopped, rather than stopping us again. */
+	if (cont && P->stopped) {
+		kill(P->pid, SIGCONT);
+		P->stopped = 0;
+	} else if (stop) {
+		mirror_stop(P, stop);
+	}
+}
+
+/* Tell the jobproxy above that we wait, once per wait. */
+static void want(struct proxy *P)
+{
+	if (P->want_up < 0 || P->wanted)
+		return;
+	P->wanted = 1;
+	if (write(P->want_up, "w", 1) < 0) {
+		/* full (it knows already) or gone: nothing to do */
+	}
+}
+
+/* The jobproxy below waits: offer at once, whatever the back-off. */
+static void on_want(struct proxy *P)
+{
+	char buf[64];
+	ssize_t n = read(P->want_r, buf, sizeof buf);
+
+	if (n == 0)		/* no jobproxy left below */
+		close_fd(&P->want_r);
+	else if (n > 0)
+		offer_hungry(&P->lease.offer);
+}
+
+/*
+ * The parent jobserver is gone for good: its token pipe reads EOF and no
+ * one reads its return pipe (a jobproxy above us was SIGKILLed; what it
+ * held came back to its own parent through the jobproxy above it).  The
+ * command must not hang, and must not spin.  Closing its token pipe would
+ * show it EOF, and GNU make 4.3 and 4.4.1 both take EOF on their
+ * jobserver as "no token now" and poll it again at once (posixos.c's
+ * jobserver_acquire() returns 0 on a read of 0 bytes): a busy loop at -j1.
+ * Keeping the pipe open with nothing behind it leaves a client blocked in
+ * read() there for ever.  So the subtree goes on with a pool of its own
+ * (the upstream became one, of the tokens that were on their way up): the
+ * tokens it held, at least one, so that a client that waits for a token
+ * gets one back from the others.  No process outside the subtree can use
+ * them any more.
+ */
+static void parent_gone(struct proxy *P)
+{
+	struct upstream *U = &P->up;
+
+	U->gone = 0;
+	if (P->lease.tok.taken + (unsigned long)U->free == 0)
+		U->free = 1;
+	close_fd(&P->want_up);
+	jp_warn("the parent jobserver is gone: %s goes on with the %lu"
+		" token(s) it held as a pool of its own", P->argv[0],
+		P->lease.tok.taken + (unsigned long)U->free);
+	offer_hungry(&P->lease.offer);
+}
+
+/*
+ * poll() failed, which it cannot (EINVAL: more fds than RLIMIT_NOFILE
+ * allows, ENOMEM).  Exiting would orphan the command and lose what it
+ * holds.  So: take back what waits unread, and wait for the command with
+ * only the signals to watch (still passed on), or, should even that fail,
+ * in waitpid() alone.  finish() then gives back the rest, as always.
+ */
+static void degrade(struct proxy *P)
+{
+	int st;
+
+	jp_warn("poll: relaying stops; waiting for %s:", P->argv[0]);
+	lease_withdraw(&P->lease);
+	while (!P->exited) {
+		struct pollfd pfd = { P->sigfd, POLLIN, 0 };
+
+		if (poll(&pfd, 1, -1) >= 0) {
+			on_signals(P);
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		while (waitpid(P->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		P->status = st;
+		P->exited = 1;
+	}
+}
+
+/* One round's poll() entries. */
+struct round {
+	struct pollfd pfd[3 + LEASE_POLLS];
+	int n, want, parent, lease;
+};
+
+/* What to wait for this round; a token of our own pool is parked at
+ * once.  The poll() timeout. */
+static int prepare(struct proxy *P, struct round *r, int64_t now)
+{
+	int timeout = -1, offer, fd;
+
+	lease_expire(&P->lease, now, &timeout);
+	offer = lease_wants(&P->lease, now, &timeout);
+	/* Our own pool answers at once: no need to wait for it. */
+	if (offer && P->up.counter && lease_offer(&P->lease, now))
+		offer = 0;
+	r->n = 0;
+	r->want = r->parent = -1;
+	r->pfd[r->n++] = (struct pollfd){ P->sigfd, POLLIN, 0 };
+	if (P->want_r >= 0)
+		r->pfd[r->want = r->n++] = (struct pollfd){ P->want_r,
+							    POLLIN, 0 };
+	fd = up_poll_fd(&P->up);
+	if (offer && fd >= 0) {
+		r->pfd[r->parent = r->n++] = (struct pollfd){ fd, POLLIN, 0 };
+		want(P);
+	}
+	r->lease = r->n;
+	r->n += lease_poll(&P->lease, r->pfd + r->n, &timeout);
+	return timeout;
+}
+
+/* What the round's poll() reported. */
+static void dispatch(struct proxy *P, struct round *r)
+{
+	struct lease_news news = { 0, 0, 0 };
+	int64_t now = now_us();
+
+	if (r->pfd[0].revents)
+		on_signals(P);
+	if (r->want >= 0 && r->pfd[r->want].revents)
+		on_want(P);
+	lease_ready(&P->lease, r->pfd + r->lease, now, &news);
+	if (news.refused)
+		jp_verbose("refused %lu token(s) the child never took",
+			   news.refused);
+	if (news.grown)
+		jp_verbose("%s made its token pipe bigger: looking at it"
+			   " every %d ms", P->argv[0], LEASE_TICK_MS);
+	if (r->parent >= 0 && r->pfd[r->parent].revents &&
+	    P->lease.parked == 0 && lease_offer(&P->lease, now))
+		P->wanted = 0;
+}
+
+void relay(struct proxy *P)
+{
+	struct round r;
+
+	while (!P->exited) {
+		int timeout;
+
+		if (P->up.gone)
+			parent_gone(P);
+		timeout = prepare(P, &r, now_us());
+		if (P->up.gone)
+			continue;	/* went while we prepared: again */
+		if (poll(r.pfd, (nfds_t)r.n, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			degrade(P);
+			return;
+		}
+		dispatch(P, &r);
+	}
+}
