@@ -34,10 +34,12 @@ XLDFLAGS = $(SAN_$(SANITIZE)) $(LDFLAGS)
 PLDFLAGS = $(XLDFLAGS) $(STATIC_$(STATIC))
 CMOCKA_LIBS = -lcmocka
 
-OBJS = proxy.o relay.o lease.o upstream.o makeflags.o tokens.o jobserver.o pidwatch.o signals.o msg.o \
-       trace.o offer.o fdpass.o serve.o util.o
-HDRS = makeflags.h tokens.h jobserver.h pidwatch.h signals.h msg.h trace.h offer.h \
-       fdpass.h serve.h util.h lease.h upstream.h proxy.h
+OBJS = main.o proxy.o relay.o lease.o upstream.o daemon.o conn.o access.o proto.o \
+       client.o sock.o fdpass.o jobserver.o makeflags.o tokens.o offer.o \
+       pidwatch.o signals.o trace.o msg.o util.o
+HDRS = opts.h proxy.h lease.h upstream.h daemon.h access.h proto.h client.h sock.h \
+       fdpass.h jobserver.h makeflags.h tokens.h offer.h pidwatch.h \
+       signals.h trace.h msg.h util.h
 UNIT = tests/test_makeflags tests/test_tokens tests/test_offer
 TOOLS = tests/pool tests/tjob tests/stress
 FUZZ_SECONDS = 60
@@ -62,8 +64,8 @@ tests/test_tokens: tests/test_tokens.c tokens.c tokens.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/test_tokens.c tokens.c \
 	    $(XLDFLAGS) $(CMOCKA_LIBS)
 
-tests/test_offer: tests/test_offer.c offer.c offer.h
-	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/test_offer.c offer.c \
+tests/test_offer: tests/test_offer.c offer.c offer.h util.c util.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/test_offer.c offer.c util.c \
 	    $(XLDFLAGS) $(CMOCKA_LIBS)
 
 tests/pool: tests/pool.c

@@ -413,22 +413,6 @@ long js_take_upto(int fd, unsigned char *buf, unsigned long max)
 	return n == 0 ? JS_EOF : JS_FAIL;
 }
 
-unsigned long js_put(int fd, unsigned long n)
-{
-	static const unsigned char plus[64] =
-		"++++++++++++++++++++++++++++++++"
-		"++++++++++++++++++++++++++++++++";
-	unsigned long done = 0, chunk;
-
-	while (done < n) {
-		chunk = n - done < sizeof plus ? n - done : sizeof plus;
-		if (js_put_bytes(fd, plus, chunk) < chunk)
-			return done;
-		done += chunk;
-	}
-	return done;
-}
-
 unsigned long js_put_bytes(int fd, const unsigned char *b, unsigned long n)
 {
 	unsigned long done = 0;

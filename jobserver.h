@@ -65,8 +65,8 @@ int js_take_byte(int fd, int guarded, unsigned char *b);
  * JS_EMPTY, JS_EOF or JS_FAIL. */
 long js_take_upto(int fd, unsigned char *buf, unsigned long max);
 
-/* Put N tokens into FD; returns how many went in (short on EPIPE...). */
-unsigned long js_put(int fd, unsigned long n);	/* bytes '+' */
+/* Put N tokens, bytes B, into FD; returns how many went in (short on
+ * EPIPE...). */
 unsigned long js_put_bytes(int fd, const unsigned char *b, unsigned long n);
 
 /* One token, byte B, into the child's non-blocking FD, at once: 1 or 0. */

@@ -83,6 +83,14 @@ static void traced(struct lease *L, const char *event, unsigned long n)
 	}
 }
 
+void lease_timers(struct lease *L, int64_t now, int *timeout)
+{
+	if (L->parked && L->js.tok_peek >= 0)
+		offer_expired(&L->offer, now / 1000, timeout);
+	else if (!L->parked)
+		offer_due(&L->offer, now / 1000, timeout);
+}
+
 int lease_wants(struct lease *L, int64_t now, int *timeout)
 {
 	return L->parked == 0 && offer_due(&L->offer, now / 1000, timeout);
@@ -237,12 +245,6 @@ static void returns(struct lease *L, int64_t now, struct lease_news *news)
 	news->refused += refused;
 }
 
-static void lower(int *timeout, int ms)
-{
-	if (*timeout < 0 || ms < *timeout)
-		*timeout = ms;
-}
-
 static void slot(struct lease *L, struct pollfd *pfd, int fd, short ev,
 		 int role)
 {
@@ -260,7 +262,7 @@ int lease_poll(struct lease *L, struct pollfd *pfd, int *timeout)
 	if (L->parked && L->js.oneslot)
 		slot(L, pfd, L->js.tok_w, POLLOUT, R_TOK);
 	else if (L->parked)
-		lower(timeout, LEASE_TICK_MS);
+		timeout_lower(timeout, LEASE_TICK_MS);
 	if (fifo && L->js.watch >= 0)	/* every completed write */
 		slot(L, pfd, L->js.watch, POLLIN, R_WATCH);
 	if (fifo && L->parked == 0)	/* a write into the empty fifo */
@@ -269,9 +271,9 @@ int lease_poll(struct lease *L, struct pollfd *pfd, int *timeout)
 	 * look while the client holds tokens (its returns) or any sit there
 	 * (an over-return behind them). */
 	if (fifo && L->js.watch < 0 && (L->tok.taken > 0 || L->parked > 0))
-		lower(timeout, LEASE_FIFO_TICK_MS);
+		timeout_lower(timeout, LEASE_FIFO_TICK_MS);
 	if (fifo && L->fifo_more)
-		lower(timeout, 0);
+		timeout_lower(timeout, 0);
 	return L->npoll;
 }
 

@@ -84,6 +84,10 @@ int lease_wants(struct lease *L, int64_t now, int *timeout);
 /* Take one token from the upstream and park it: 1, or 0 when none came. */
 int lease_offer(struct lease *L, int64_t now);
 
+/* Lower *TIMEOUT to when lease_expire() or lease_wants() will have
+ * something to do: what the daemon waits for, acting on nothing. */
+void lease_timers(struct lease *L, int64_t now, int *timeout);
+
 /* Take back what idled unread past its time (fifo: trim too); else lower
  * *TIMEOUT to when it will have. */
 void lease_expire(struct lease *L, int64_t now, int *timeout);

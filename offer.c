@@ -1,17 +1,6 @@
 /* offer: see offer.h. */
 #include "offer.h"
-
-#include <limits.h>
-
-static void lower(int *timeout, int64_t ms)
-{
-	if (ms < 0)
-		ms = 0;
-	if (ms > INT_MAX)
-		ms = INT_MAX;
-	if (*timeout < 0 || ms < *timeout)
-		*timeout = (int)ms;
-}
+#include "util.h"
 
 void offer_parked(struct offer *o, int64_t now)
 {
@@ -29,7 +18,7 @@ int offer_expired(const struct offer *o, int64_t now, int *timeout)
 {
 	if (now - o->parked_at >= o->idle)
 		return 1;
-	lower(timeout, o->parked_at + o->idle - now);
+	timeout_lower(timeout, o->parked_at + o->idle - now);
 	return 0;
 }
 
@@ -55,7 +44,7 @@ int offer_due(struct offer *o, int64_t now, int *timeout)
 		o->probe_at = 0;
 		return 1;
 	}
-	lower(timeout, o->probe_at - now);
+	timeout_lower(timeout, o->probe_at - now);
 	return 0;
 }
 

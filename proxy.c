@@ -25,7 +25,7 @@
 #include "proxy.h"
 #include "msg.h"
 #include "pidwatch.h"
-#include "serve.h"
+#include "client.h"
 #include "signals.h"
 #include "trace.h"
 #include "util.h"
@@ -39,224 +39,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef JOBPROXY_VERSION
-#define JOBPROXY_VERSION "0.2"
-#endif
-
 /* Where clients look for the auth, in the order they look (jobserver-rs). */
 static const char *const VARS[NVARS] = {
 	"CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS"
 };
-
-static void usage(FILE *f)
-{
-	fputs("usage: jobproxy [-v] [--stats] [--trace=FILE] [-j N]"
-	      " [--style=pipe|fifo]\n"
-	      "                [--no-insert] [--connect SOCKET]"
-	      " [--daemon-user USER]\n"
-	      "                [--] COMMAND [ARG...]\n"
-	      "       jobproxy --serve SOCKET [-j N] [--mode OCTAL]"
-	      " [--group GROUP]\n"
-	      "                [--allow UID,...] [--max-clients N]"
-	      " [--max-per-uid N]\n"
-	      "                [--jobs-file FILE]\n"
-	      "       jobproxy --status SOCKET [--daemon-user USER]\n"
-	      "Run COMMAND on a private jobserver fed from the one in\n"
-	      "CARGO_MAKEFLAGS, MAKEFLAGS or MFLAGS, and give back to it every\n"
-	      "token COMMAND still held when it ended, however it ended.\n"
-	      "\n"
-	      "  -j N, --jobs=N       with no jobserver around, be the root pool\n"
-	      "                       of N slots, at most 65536 (0, or -j alone\n"
-	      "                       before COMMAND: NIX_BUILD_CORES, else CPUs)\n"
-	      "  --style=pipe|fifo    the child's jobserver (default: the parent's\n"
-	      "                       style; a root pool: pipe, fifo for ninja;\n"
-	      "                       env JOBPROXY_STYLE)\n"
-	      "  --no-insert          do not put sub-makes behind jobproxy too\n"
-	      "  --connect SOCKET     take tokens from the daemon at SOCKET (env\n"
-	      "                       JOBPROXY_SOCKET, with no jobserver around)\n"
-	      "  --daemon-user USER   trust a daemon of USER too (default: only\n"
-	      "                       root's or our own)\n"
-	      "  -v, --verbose        say on stderr what was found and done\n"
-	      "  --stats              one summary line of the token traffic at exit\n"
-	      "  --trace=FILE         the token timeline as Chrome trace-event JSON\n"
-	      "  -h, --help           print this help and exit\n"
-	      "  -V, --version        print the version and exit\n"
-	      "\n"
-	      "The machine-wide pool:\n"
-	      "  --serve SOCKET       be the daemon: a pool of -j N slots\n"
-	      "  --mode OCTAL         the socket's mode (default 0600)\n"
-	      "  --group GROUP        the socket's group; its members may connect\n"
-	      "  --allow UID,...      users who may connect (root and ours always)\n"
-	      "  --max-clients N      connections at once (default 1024)\n"
-	      "  --max-per-uid N      connections per user (default 256)\n"
-	      "  --jobs-file FILE     read N from FILE, again on SIGHUP\n"
-	      "  --status SOCKET      print the daemon's pool and clients\n"
-	      "\n"
-	      "Exit status: COMMAND's own; if a signal killed COMMAND, jobproxy\n"
-	      "dies by the same signal; 127 COMMAND not found, 126 not\n"
-	      "executable, 125 bad usage of jobproxy.\n", f);
-}
-
-/* A job count, 0 to MF_MAX_JOBS (the daemon takes the same). */
-static int number(const char *s, int *out)
-{
-	return num_int(s, 0, MF_MAX_JOBS, out);
-}
-
-static void bad_usage(const char *what, const char *arg)
-{
-	jp_warn("%s %s (see jobproxy --help)", what, arg);
-	exit(125);
-}
-
-static enum style parse_style(const char *s)
-{
-	if (!strcmp(s, "pipe"))
-		return STYLE_PIPE;
-	if (!strcmp(s, "fifo"))
-		return STYLE_FIFO;
-	bad_usage("unknown style (pipe or fifo) in", s);
-	return STYLE_AUTO;	/* not reached */
-}
-
-/*
- * JOBPROXY_STYLE reaches every jobproxy of a tree: a bad one must not stop
- * the build, only be said.
- */
-static enum style env_style(void)
-{
-	const char *env = getenv("JOBPROXY_STYLE");
-
-	if (!env || !*env || !strcmp(env, "pipe") || !strcmp(env, "fifo"))
-		return !env || !*env ? STYLE_AUTO
-				     : env[0] == 'p' ? STYLE_PIPE : STYLE_FIFO;
-	jp_warn("unknown style '%s' in JOBPROXY_STYLE (pipe or fifo):"
-		" using the default", env);
-	return STYLE_AUTO;
-}
-
-/* Can the word after "-j" be run as a command (execvp's PATH search)? */
-static int is_command(const char *w)
-{
-	const char *path = getenv("PATH"), *p, *end;
-	char buf[PATH_MAX];
-
-	if (!*w)
-		return 0;
-	if (strchr(w, '/'))
-		return access(w, F_OK) == 0;
-	for (p = path ? path : "/bin:/usr/bin"; ; p = end + 1) {
-		int n;
-
-		end = strchr(p, ':');
-		if (!end)
-			end = p + strlen(p);
-		n = snprintf(buf, sizeof buf, "%.*s%s%s", (int)(end - p), p,
-			     end > p ? "/" : "", w);
-		if (n > 0 && (size_t)n < sizeof buf && access(buf, X_OK) == 0)
-			return 1;
-		if (!*end)
-			return 0;
-	}
-}
-
-/*
- * "-j" takes an optional count as the next word, like make's: "-j 4 cmd"
- * and "-j cmd" (auto).  A next word that starts like a number, or is
- * empty, is a count, good or bad; any other word is the command if one of
- * that name can be run, else a bad count ("-j abc"): a typo must not run
- * as a command, nor be taken as auto.
- */
-static int jobs_word(struct proxy *P, const char *opt, const char *w)
-{
-	if (!w || (*w == '-' && w[1]))
-		return 0;	/* -j alone, before another option */
-	if (number(w, &P->jobs))
-		return 1;
-	if (*w && (*w < '0' || *w > '9') && *w != '+' && is_command(w))
-		return 0;
-	jp_warn("bad job count in %s '%s' (0 to %d)%s", opt, w, MF_MAX_JOBS,
-		*w && (*w < '0' || *w > '9') ? ", and no such command" : "");
-	exit(125);
-}
-
-/* "--NAME VALUE" or "--NAME=VALUE" at argv[*i]: the value, else NULL.
- * A missing or empty value is a usage error. */
-static const char *value(int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i], *v;
-
-	if (strncmp(a, name, n) || (a[n] && a[n] != '='))
-		return NULL;
-	if (!a[n] && *i + 1 >= argc)
-		bad_usage("missing value after", a);
-	v = a[n] ? a + n + 1 : argv[++*i];
-	if (!*v)
-		bad_usage("empty value for", name);
-	return v;
-}
-
-/* Options: stop at the first word that is not ours, like env(1). */
-static void options(struct proxy *P, int argc, char **argv)
-{
-	int i;
-
-	P->jobs = -1;
-	P->insert = 1;
-	P->style = env_style();
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i], *v;
-
-		if (!strcmp(a, "--")) {
-			i++;
-			break;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			P->verbose = 1;
-			jp_set_verbose(1);
-		} else if (!strcmp(a, "--stats")) {
-			P->stats = 1;
-		} else if ((v = value(argc, argv, &i, "--trace"))) {
-			if (P->lease.trace)
-				fclose(P->lease.trace);
-			P->lease.trace = trace_open(v);
-			if (!P->lease.trace)
-				jp_warn("cannot write the trace to %s:", v);
-		} else if ((v = value(argc, argv, &i, "--connect"))) {
-			P->sock = v;
-		} else if ((v = value(argc, argv, &i, "--daemon-user"))) {
-			P->duser = v;
-		} else if (!strcmp(a, "--no-insert")) {
-			P->insert = 0;
-		} else if ((v = value(argc, argv, &i, "--style"))) {
-			P->style = parse_style(v);
-		} else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
-			/* "-j" alone means auto; "-j 4" takes the number. */
-			P->jobs = 0;
-			if (jobs_word(P, a, i + 1 < argc ? argv[i + 1] : NULL))
-				i++;
-		} else if (!strncmp(a, "-j", 2) || !strncmp(a, "--jobs=", 7)) {
-			if (!number(a + (a[1] == 'j' ? 2 : 7), &P->jobs)) {
-				jp_warn("bad job count in %s (0 to %d)", a,
-					MF_MAX_JOBS);
-				exit(125);
-			}
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			exit(0);
-		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-			puts("jobproxy " JOBPROXY_VERSION);
-			exit(0);
-		} else {
-			bad_usage("unknown option", a);
-		}
-	}
-	if (i >= argc) {
-		usage(stderr);
-		exit(125);
-	}
-	P->argv = P->cargv = argv + i;
-}
 
 /* Environment: find the parent's auth; 0 when there is none to use. */
 static int find_parent(struct proxy *P)
@@ -311,23 +97,23 @@ static int find_parent(struct proxy *P)
  */
 static int find_daemon(struct proxy *P)
 {
-	const char *env = getenv("JOBPROXY_SOCKET");
+	const char *env = getenv("JOBPROXY_SOCKET"), *sock = P->o->connect;
 	char fds[32], *mf;
 	size_t len;
 	int i, jobs;
 
-	for (i = 0; !P->sock && env && *env && i < NVARS; i++) {
+	for (i = 0; !sock && env && *env && i < NVARS; i++) {
 		struct js_auth a;
 
 		mf_parse(getenv(VARS[i]), &a);
 		if (a.kind != JS_NONE)
 			return 0;	/* a jobserver is here already */
 	}
-	if (!P->sock && !(env && *env))
+	if (!sock && !(env && *env))
 		return 0;
-	if (!P->sock)
-		P->sock = env;
-	jobs = serve_connect(P->sock, P->duser, &P->auth, &P->up.sock);
+	if (!sock)
+		sock = env;
+	jobs = client_connect(sock, P->o->duid, &P->auth, &P->up.sock);
 	if (jobs < 0) {
 		if (P->jobs < 0)
 			P->jobs = 0;
@@ -354,7 +140,7 @@ static int find_daemon(struct proxy *P)
 	fcntl(P->auth.wfd, F_SETFD, 0);
 	P->var = "daemon";
 	jp_verbose("parent jobserver: daemon at %s, pool of %d, pipe %s",
-		   P->sock, jobs, fds);
+		   sock, jobs, fds);
 	return 1;
 }
 
@@ -399,7 +185,7 @@ static void insert_make(struct proxy *P, const char *argv0)
 	size_t n, i, len;
 	int at = -1;
 
-	if (!P->insert || !is_make(P->argv[0]) ||
+	if (!P->o->insert || !is_make(P->argv[0]) ||
 	    mf_has_var(getenv("MAKEFLAGS"), "MAKE"))
 		return;
 	for (n = 0; P->argv[n]; n++)
@@ -419,9 +205,9 @@ static void insert_make(struct proxy *P, const char *argv0)
 		return;
 	}
 	snprintf(val, len, "MAKE=%s%s%s%s %s", self,
-		 P->verbose ? " -v" : "", P->stats ? " --stats" : "",
-		 P->style == STYLE_FIFO ? " --style=fifo" :
-		 P->style == STYLE_PIPE ? " --style=pipe" : "", inner);
+		 P->o->verbose ? " -v" : "", P->o->stats ? " --stats" : "",
+		 P->o->style == STYLE_FIFO ? " --style=fifo" :
+		 P->o->style == STYLE_PIPE ? " --style=pipe" : "", inner);
 	free(self);
 	v[0] = P->argv[0];
 	for (i = 1, n = 1; P->argv[i]; i++)
@@ -433,24 +219,12 @@ static void insert_make(struct proxy *P, const char *argv0)
 	jp_verbose("sub-makes run behind jobproxy: %s", val);
 }
 
-static int jobs_auto(void)
-{
-	const char *cores = getenv("NIX_BUILD_CORES");
-	int n;
-	long cpus;
-
-	if (number(cores, &n) && n > 0)
-		return n;
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	return cpus > 0 ? (int)cpus : 1;
-}
-
 static enum style child_style(const struct proxy *P)
 {
 	const char *b = base(P->argv[0]);
 
-	if (P->style != STYLE_AUTO)
-		return P->style;
+	if (P->o->style != STYLE_AUTO)
+		return P->o->style;
 	if (!P->root)
 		return P->auth.kind == JS_FIFO ? STYLE_FIFO : STYLE_PIPE;
 	/* ninja >= 1.13 reads only the fifo style on POSIX systems. */
@@ -604,38 +378,17 @@ fail:
  * Every fd field is -1 until it is ours: a zeroed one names fd 0, which
  * the fallback paths would close under the command (the command's stdin).
  */
-static void proxy_init(struct proxy *P)
+static void proxy_init(struct proxy *P, const struct opts *o)
 {
+	P->o = o;
+	P->argv = P->cargv = o->argv;
+	P->jobs = o->jobs;
 	P->auth.rfd = P->auth.wfd = -1;
 	up_init(&P->up);
 	lease_init(&P->lease, &P->up);
 	P->want_r = P->want_w = -1;
 	P->want_up = P->want_fd = -1;
 	P->sigfd = -1;
-}
-
-/*
- * A standard fd that is closed when we start must be closed in the
- * command too, and meanwhile no fd of ours may take its number: the
- * child's token pipe on fd 0 would be its stdin.  Hold each closed one
- * with /dev/null, close-on-exec: every exec, the command's included,
- * closes it again.
- */
-static void hold_stdio(void)
-{
-	int fd;
-
-	for (fd = 0; fd < 3; fd++) {
-		int h;
-
-		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
-			continue;
-		h = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (h < 0)
-			h = open("/", O_RDONLY | O_CLOEXEC);
-		if (h >= 0 && h != fd)	/* cannot happen: lowest first */
-			close(h);
-	}
 }
 
 /* Anything wrong before the child runs: run it as if we were not here. */
@@ -699,7 +452,7 @@ static void finish(struct proxy *P)
 	P->lease.trace = NULL;
 	jp_verbose("%s exited; gave back %lu token(s): %lu it held, %lu"
 		   " unread", P->argv[0], back, back - unread, unread);
-	if (P->stats)
+	if (P->o->stats)
 		jp_warn("stats: relayed %lu, peak held %lu, handed back %lu"
 			" after exit, over-returns refused %lu",
 			t->relayed, t->peak, t->handed_back, t->refused);
@@ -723,24 +476,33 @@ static void no_parent(struct proxy *P, const char *argv0)
 	}
 	P->root = 1;
 	if (P->jobs == 0)
-		P->jobs = jobs_auto();
+		P->jobs = cores();
 }
 
-int main(int argc, char **argv)
+/* --trace FILE: one we cannot write is said, and the command runs all
+ * the same. */
+static void open_trace(struct proxy *P)
+{
+	if (!P->o->trace)
+		return;
+	P->lease.trace = trace_open(P->o->trace);
+	if (!P->lease.trace)
+		jp_warn("cannot write the trace to %s:", P->o->trace);
+}
+
+void wrap_main(const struct opts *o)
 {
 	static struct proxy P;
 
-	serve_cli(argc, argv);	/* --serve, --status: they never return */
-	hold_stdio();
-	proxy_init(&P);
-	options(&P, argc, argv);
+	proxy_init(&P, o);
+	open_trace(&P);
 	if (!find_daemon(&P) && !find_parent(&P))
-		no_parent(&P, argv[0]);
+		no_parent(&P, o->argv0);
 	else if (P.jobs >= 0)
 		jp_verbose("-j ignored: the parent jobserver sets the pool");
 	if (setup(&P) < 0)
 		run_plain(&P);
-	insert_make(&P, argv[0]);
+	insert_make(&P, o->argv0);
 	P.sigfd = sig_init_all();
 	if (P.sigfd < 0) {
 		jp_warn("cannot set up signal handling: running %s without"
@@ -750,5 +512,5 @@ int main(int argc, char **argv)
 	spawn(&P);
 	relay(&P);
 	finish(&P);
-	return 0;
 }
+

@@ -9,24 +9,19 @@
 
 #include "lease.h"
 #include "makeflags.h"
+#include "opts.h"
 #include "upstream.h"
 
 #include <sys/types.h>
 
 #define NVARS 3			/* CARGO_MAKEFLAGS, MAKEFLAGS, MFLAGS */
 
-enum style { STYLE_AUTO, STYLE_PIPE, STYLE_FIFO };
-
 /* The whole state of one wrapper. */
 struct proxy {
-	/* options */
+	const struct opts *o;	/* the command line */
 	char **argv;		/* the command, as given */
 	char **cargv;		/* the command as run (MAKE= inserted) */
-	int verbose, stats, insert;
 	int jobs;		/* -j N: root pool size; 0 auto; -1 not given */
-	const char *sock;	/* --connect SOCKET, or NULL */
-	const char *duser;	/* --daemon-user USER, or NULL */
-	enum style style;
 
 	/* environment */
 	const char *var;	/* the variable the parent's auth came from */

@@ -1,8 +1,11 @@
 /* util: see util.h. */
 #include "util.h"
+#include "makeflags.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +56,26 @@ int64_t now_us(void)
 int64_t now_ms(void)
 {
 	return now_us() / 1000;
+}
+
+void timeout_lower(int *timeout, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms > INT_MAX)
+		ms = INT_MAX;
+	if (*timeout < 0 || ms < *timeout)
+		*timeout = (int)ms;
+}
+
+int cores(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int n;
+
+	if (num_int(getenv("NIX_BUILD_CORES"), 1, MF_MAX_JOBS, &n))
+		return n;
+	return cpus > 0 ? (int)(cpus < MF_MAX_JOBS ? cpus : MF_MAX_JOBS) : 1;
 }
 
 int num_parse(const char *s, int base, uint64_t max, const char **end,

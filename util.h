@@ -28,6 +28,13 @@ int pipe_cloexec(int p[2]);
 int64_t now_us(void);
 int64_t now_ms(void);
 
+/* Lower *TIMEOUT (poll()'s: ms, -1 for none) to MS, clamped to 0..INT_MAX. */
+void timeout_lower(int *timeout, int64_t ms);
+
+/* The pool size "auto" means: NIX_BUILD_CORES (in a nix build, the cores
+ * it was given), else the online CPUs. */
+int cores(void);
+
 /*
  * The number at S: digits of BASE (8 or 10) only, no sign, no blank, at
  * most MAX.  With END NULL the number must be all of S; else *END is set

@@ -555,4 +555,27 @@ t_grown_token_pipe_is_watched_on_a_timer() {
 	wait_free 2 1000
 }
 
+# The daemon keeps a returned token for the build that returned it while
+# that build's pipe is empty (make releases a token at the end of a job
+# and takes one for the next), as the wrapper does and the README says:
+# it used to give it to the pool, and so to the next build in line.
+t_returned_token_kept_for_its_build() {
+	need_tool python3
+	start_daemon 1
+	python3 "$ROOT/tests/tools/serve_peers.py" "$PWD/sock" keep "$DPID" dlog ||
+		die "keep: $(cat dlog)"
+	wait_free 1 1000
+}
+
+# A jobserver client costs the daemon its socket, its token pipe's write
+# end and our reader of it, and its return pipe's read end: 4 fds.  Not
+# the wrapper's "I wait" pipe too (2 more each, 2,048 at 1024 clients).
+t_a_client_costs_the_daemon_four_fds() {
+	need_tool python3
+	start_daemon 2
+	python3 "$ROOT/tests/tools/serve_peers.py" "$PWD/sock" fds "$DPID" ||
+		die "fds"
+	wait_free 2 1000
+}
+
 run_one "$1"

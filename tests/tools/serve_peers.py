@@ -13,6 +13,13 @@ usage: serve_peers.py SOCKET CASE
   bigpipe LOG take the fds, make the token pipe 64 KiB (F_SETPIPE_SZ), wait
               for the daemon's line about it in LOG, then take a token,
               give it back and leave
+  keep PID LOG  on a pool of 1: B is a client, A takes the token B left
+              unread; B wants one; the daemon (PID, its log LOG) is
+              stopped while A gives its token back and a "status" comes
+              in: continued, the daemon kept A's token for A (A's pipe
+              was empty: its next job takes it), it did not send it to B
+  fds PID     the daemon's open fds grow by 4 for a jobserver client (its
+              socket, token pipe, our reader of it, return pipe): no more
   ask LINE    send LINE and a newline, print the answer as it came
   flood N     open N connections at once, a third silent, a third asking
               for a jobserver and never reading, a third garbage; while
@@ -67,6 +74,71 @@ def status(path, secs):
         if not b:
             return out.decode()
         out += b
+
+
+def jobserver(path):
+    s = conn(path)
+    s.sendall(b"jobserver\n")
+    msg, fds, _, _ = socket.recv_fds(s, 64, 4)
+    if not msg.startswith(b"jobproxy 1 ") or len(fds) != 2:
+        sys.exit("not a jobserver: %r with %d fds" % (msg, len(fds)))
+    return s, fds[0], fds[1]
+
+
+def state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def until(cond, what, secs=30):
+    t = time.monotonic()
+    while not cond():
+        if time.monotonic() - t > secs:
+            sys.exit("keep: %s: not within %d s" % (what, secs))
+        select.select([], [], [], 0.005)
+
+
+def logged(log, text):
+    with open(log) as f:
+        return text in f.read()
+
+
+def keep(path, pid, log):
+    sb, rb, wb = jobserver(path)            # B: its token parked, unread
+    sa, ra, wa = jobserver(path)
+    os.read(ra, 1)          # A: once B's token idled back, A gets it
+    os.write(wb, b"+")      # B returns one it never took: B wants one now
+    until(lambda: logged(log, "returned 1 token(s) it never took"),
+          "the daemon saw B's return")
+    os.kill(pid, 19)        # SIGSTOP
+    until(lambda: state(pid) == "T", "the daemon stopped")
+    os.write(wa, b"+")      # A's job ends: its token comes back
+    st = conn(path)
+    st.sendall(b"status\n")
+    os.kill(pid, 18)        # SIGCONT: both in one round
+    st.settimeout(10)
+    out = b""
+    while True:
+        b = st.recv(4096)
+        if not b:
+            break
+        out += b
+    held = [l.split()[-1] for l in out.decode().splitlines()[1:]]
+    print("keep: %s; held by B, A: %s" % (out.decode().splitlines()[0],
+                                          " ".join(held)))
+    return held == ["0", "1"]
+
+
+def fd_growth(path, pid):
+    def count():
+        return len(os.listdir("/proc/%d/fd" % pid))
+    until(lambda: state(pid) == "S", "the daemon idle")
+    before = count()
+    s, r, w = jobserver(path)
+    until(lambda: state(pid) == "S", "the daemon idle again")
+    after = count()
+    print("fds: %d before, %d with a jobserver client" % (before, after))
+    return after - before == 4
 
 
 def main():
@@ -134,6 +206,10 @@ def main():
               % (size, "seen" if seen else "NOT seen",
                  "taken and returned" if took else "NOT taken"))
         ok = seen and bool(took)
+    elif case == "keep":
+        ok = keep(path, int(sys.argv[3]), sys.argv[4])
+    elif case == "fds":
+        ok = fd_growth(path, int(sys.argv[3]))
     elif case == "ask":
         s = conn(path)
         s.sendall(sys.argv[3].encode() + b"\n")
