@@ -40,8 +40,18 @@ OBJS = main.o proxy.o relay.o lease.o upstream.o daemon.o conn.o access.o proto.
 HDRS = opts.h proxy.h lease.h upstream.h daemon.h access.h proto.h client.h sock.h \
        fdpass.h jobserver.h makeflags.h tokens.h offer.h pidwatch.h \
        signals.h trace.h msg.h util.h
-UNIT = tests/test_makeflags tests/test_tokens tests/test_offer
-TOOLS = tests/pool tests/tjob tests/stress
+# The tests, in folders by kind: tests/unit (cmocka), tests/integration
+# (t_*.sh against the real binary), tests/fuzz (libFuzzer), tests/helpers
+# (the programs the integration tests drive), tests/tools (scripts).
+UNIT = tests/unit/test_makeflags tests/unit/test_tokens \
+       tests/unit/test_offer tests/unit/test_util tests/unit/test_proto \
+       tests/unit/test_lease
+TOOLS = tests/helpers/pool tests/helpers/tjob tests/helpers/stress
+# What a lease links: the real code, as the program has it.
+LEASE_SRC = lease.c upstream.c jobserver.c tokens.c offer.c trace.c msg.c \
+	    util.c makeflags.c
+LEASE_HDR = lease.h upstream.h jobserver.h tokens.h offer.h trace.h msg.h \
+	    util.h makeflags.h
 FUZZ_SECONDS = 60
 REPEAT = 1
 
@@ -56,30 +66,42 @@ $(OBJS): $(HDRS) Makefile
 .c.o:
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-tests/test_makeflags: tests/test_makeflags.c makeflags.c makeflags.h
-	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/test_makeflags.c \
+tests/unit/test_makeflags: tests/unit/test_makeflags.c makeflags.c makeflags.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_makeflags.c \
 	    makeflags.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
-tests/test_tokens: tests/test_tokens.c tokens.c tokens.h
-	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/test_tokens.c tokens.c \
-	    $(XLDFLAGS) $(CMOCKA_LIBS)
+tests/unit/test_tokens: tests/unit/test_tokens.c tokens.c tokens.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_tokens.c \
+	    tokens.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
-tests/test_offer: tests/test_offer.c offer.c offer.h util.c util.h
-	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/test_offer.c offer.c util.c \
-	    $(XLDFLAGS) $(CMOCKA_LIBS)
+tests/unit/test_offer: tests/unit/test_offer.c offer.c offer.h util.c util.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_offer.c \
+	    offer.c util.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
-tests/pool: tests/pool.c
-	$(CC) $(XCFLAGS) $(CPPFLAGS) -o $@ tests/pool.c $(XLDFLAGS)
+tests/unit/test_util: tests/unit/test_util.c util.c util.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_util.c \
+	    util.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
-tests/tjob: tests/tjob.c
-	$(CC) $(XCFLAGS) $(CPPFLAGS) -o $@ tests/tjob.c $(XLDFLAGS)
+tests/unit/test_proto: tests/unit/test_proto.c proto.c proto.h util.c util.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_proto.c \
+	    proto.c util.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_lease: tests/unit/test_lease.c $(LEASE_SRC) $(LEASE_HDR)
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_lease.c \
+	    $(LEASE_SRC) $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/helpers/pool: tests/helpers/pool.c
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -o $@ tests/helpers/pool.c $(XLDFLAGS)
+
+tests/helpers/tjob: tests/helpers/tjob.c
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -o $@ tests/helpers/tjob.c $(XLDFLAGS)
 
 # The stress driver is never sanitized: its burst children are
 # clone(CLONE_VM) processes, which ASan's allocator does not survive (they
 # spin on its locks). What it tests, ./jobproxy, is built with SANITIZE.
-tests/stress: tests/stress.c
+tests/helpers/stress: tests/helpers/stress.c
 	$(CC) $(STD) $(WARN) $(WERR_$(WERROR)) $(CFLAGS) $(CPPFLAGS) -o $@ \
-	    tests/stress.c $(LDFLAGS)
+	    tests/helpers/stress.c $(LDFLAGS)
 
 check: jobproxy $(TOOLS)
 	sh tests/tools/deps.sh
@@ -90,18 +112,19 @@ demo: jobproxy $(TOOLS)
 	sh examples/demo.sh
 
 memcheck: jobproxy $(TOOLS)
-	sh tests/tools/deps.sh
-	JOBPROXY_MEMCHECK=1 sh tests/run.sh tests/t_core.sh tests/t_insert.sh \
-	    tests/t_compat.sh tests/t_serve.sh
+	sh tests/tools/deps.sh memcheck
+	JOBPROXY_MEMCHECK=1 sh tests/run.sh tests/integration/t_core.sh \
+	    tests/integration/t_insert.sh tests/integration/t_compat.sh \
+	    tests/integration/t_serve.sh
 
 bench: jobproxy $(TOOLS)
 	sh bench/run.sh
 
 stress: jobproxy $(TOOLS)
-	tests/stress
+	tests/helpers/stress
 
 fuzz:
-	sh tests/fuzz.sh $(FUZZ_SECONDS)
+	sh tests/fuzz/fuzz.sh $(FUZZ_SECONDS)
 
 install: jobproxy
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -2,7 +2,8 @@
  * makeflags: parse and rewrite the jobserver auth words of MAKEFLAGS,
  * MFLAGS and CARGO_MAKEFLAGS.
  *
- * Rules that shape this file (see ../shared/jobserver-facts.md):
+ * Rules that shape this file (GNU make's src/main.c and src/posixos.c,
+ * and what make 4.3, make 4.4.1 and gcc 12 do with MAKEFLAGS):
  *  - the LAST auth word wins: make 4.4 appends "--jobserver-auth=-2,-2" to
  *    disable the jobserver for non-recursive recipe lines, and make and gcc
  *    both honour the last one;

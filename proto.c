@@ -132,6 +132,8 @@ int proto_says(const char *line, size_t len, char *why, size_t sz)
 	for (i = 7; i < len && line[i] != '\n' && k + 1 < sz; i++)
 		why[k++] = line[i] >= 32 && line[i] < 127 ? line[i] : '?';
 	why[k] = '\0';
+	if (k == 0)
+		snprintf(why, sz, "no reason given");
 	return 1;
 }
 

@@ -86,8 +86,8 @@ size_t proto_status_client(char *buf, size_t sz, long pid, long uid,
 int proto_answer(const char *buf, size_t len, int *jobs, char *why,
 		 size_t sz);
 
-/* WHY of an "error: WHY\n" line, printable, into WHY (SZ bytes); 0 if
- * LINE is no such line. */
+/* WHY of an "error: WHY\n" line, printable ("no reason given" for none),
+ * into WHY (SZ bytes); 0 if LINE is no such line. */
 int proto_says(const char *line, size_t len, char *why, size_t sz);
 
 #endif

@@ -19,7 +19,7 @@
  *    of it reads or writes in the background, and restarts the call, so a
  *    write of ours that only recorded one would be retried for ever;
  *  - SIGTSTP from the terminal (Ctrl-Z) is recorded, not passed on: the
- *    child got it too, and if it stops, proxy.c stops jobproxy with it
+ *    child got it too, and if it stops, relay.c stops jobproxy with it
  *    (if it ignores or handles it, as a shell or an editor may, nothing
  *    stops yet, as without us);
  *  - SIGPIPE and SIGXFSZ of our own writes are recorded and dropped: the
@@ -201,7 +201,7 @@ static int install(int all)
 			take(daemon_set[i], &sa);
 	}
 	/* Always ours, even if inherited as SIG_IGN: we must reap.  The
-	 * wrapper also hears of the child's stops (proxy.c mirrors them). */
+	 * wrapper also hears of the child's stops (relay.c mirrors them). */
 	if (!all)
 		sa.sa_flags |= SA_NOCLDSTOP;
 	take(SIGCHLD, &sa);

@@ -21,6 +21,21 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* A Unix stream socket, close-on-exec: or -1 with errno. */
+static int new_socket(void)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (s >= 0 && fd_cloexec(s) < 0) {
+		int e = errno;
+
+		close(s);
+		errno = e;
+		return -1;
+	}
+	return s;
+}
+
 static int fill_addr(struct sockaddr_un *sa, const char *path)
 {
 	memset(sa, 0, sizeof *sa);
@@ -165,12 +180,11 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 			" removing it", path, (long)st.st_uid);
 		return -1;
 	}
-	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	s = new_socket();
 	if (s < 0) {
 		jp_warn("socket:");
 		return -1;
 	}
-	fd_cloexec(s);
 	r = connect(s, (const struct sockaddr *)sa, sizeof *sa);
 	close(s);
 	if (r == 0) {
@@ -264,13 +278,12 @@ int sock_listen(const char *path, int mode, long gid, struct sock_id *id)
 	}
 	if (safe_dir(path) < 0 || clear_stale(path, &sa) < 0)
 		return -1;
-	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	s = new_socket();
 	if (s < 0) {
 		jp_warn("socket:");
 		return -1;
 	}
 	fd_nonblock(s);
-	fd_cloexec(s);
 	if (bind_private(path, s, mode, gid, id) < 0) {
 		close(s);
 		return -1;
@@ -295,10 +308,9 @@ int sock_dial(const char *path, int timeout_ms)
 
 	if (fill_addr(&sa, path) < 0)
 		return -1;
-	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	s = new_socket();
 	if (s < 0)
 		return -1;
-	fd_cloexec(s);
 #ifdef SO_NOSIGPIPE
 	{
 		int one = 1;

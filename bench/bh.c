@@ -13,7 +13,7 @@
  *       Exit status: CMD's (128+sig if killed), 124 on timeout.
  *
  *   bh conc --log FILE --start NS --end NS -n N
- *       From a tests/tjob log ("<ns> +1" / "<ns> -1" lines): prints
+ *       From a tests/helpers/tjob log ("<ns> +1" / "<ns> -1" lines): prints
  *       "mean=F util=F max=M jobs=J unbalanced=U": F the time integral of
  *       running jobs over [start, end] / (end - start), util = mean / N.
  *

@@ -1,9 +1,10 @@
 #!/bin/sh
 # bench/run.sh - jobproxy against plain GNU make, scenario by scenario.
 #
-#   sh bench/run.sh            (make bench builds ./jobproxy, tests/pool and
-#                               tests/tjob first; this script builds its own
-#                               helpers into build/bench/)
+#   sh bench/run.sh            (make bench builds ./jobproxy,
+#                               tests/helpers/pool and tests/helpers/tjob
+#                               first; this script builds its own helpers
+#                               into build/bench/)
 #
 # Each scenario prints plain make's figure and jobproxy's figure from the
 # same run side by side, with their ratio (jobproxy / plain); figures are
@@ -19,7 +20,7 @@
 #              with bench/nullwrap (spawn, wait, exit) before every
 #              sub-make: what one more process per sub-make costs anyway
 #   3 crash    the same tree, three leaf sub-makes SIGKILLed mid-build,
-#              make -k under tests/pool -j8: wall time, tokens left
+#              make -k under tests/helpers/pool -j8: wall time, tokens left
 #   4 footprint  peak RSS and CPU of one jobproxy in front of a -j4 build;
 #              its wakeups while the child sleeps
 #   5 scale    BENCH_SCALE_N jobproxies alive at once on one -j8 pool
@@ -66,7 +67,7 @@ trap 'rm -rf "$T"' EXIT
 trap 'rm -rf "$T"; trap - EXIT; exit 130' INT TERM HUP
 
 # ---- tools -----------------------------------------------------------------
-for f in jobproxy tests/pool tests/tjob; do
+for f in jobproxy tests/helpers/pool tests/helpers/tjob; do
 	[ -x "$ROOT/$f" ] || make -C "$ROOT" -s "$f" >/dev/null ||
 		die "cannot build $f"
 done
@@ -83,8 +84,8 @@ done
 JPSRC=${BENCH_JOBPROXY:-$ROOT/jobproxy}
 cp "$JPSRC" "$B/jobproxy.bench" || die "cannot copy $JPSRC"
 JP=$B/jobproxy.bench
-POOL=$ROOT/tests/pool
-TJOB=$ROOT/tests/tjob
+POOL=$ROOT/tests/helpers/pool
+TJOB=$ROOT/tests/helpers/tjob
 BH=$B/bh
 CLIENT=$B/client
 NULLWRAP=$B/nullwrap
@@ -100,9 +101,9 @@ START=$(date +%s)
 # ---- small helpers -----------------------------------------------------------
 # kv KEY FILE: the value of a KEY=VALUE line (bh output)
 kv() { sed -n "s/^$1=//p" "$2" 2>/dev/null | head -n 1; }
-# pr KEY FILE: a field of a tests/pool --report line
+# pr KEY FILE: a field of a tests/helpers/pool --report line
 pr() { sed -n "s/.*$1=\([0-9-]*\).*/\1/p" "$2" 2>/dev/null | head -n 1; }
-# lost FILE: start - end of a tests/pool --report ("NA" if it has none)
+# lost FILE: start - end of a tests/helpers/pool --report ("NA" if it has none)
 lost() {
 	_s=$(pr start "$1") _e=$(pr end "$1")
 	if [ -n "$_s" ] && [ -n "$_e" ]; then echo $((_s - _e)); else echo NA; fi
@@ -341,7 +342,7 @@ s2() {
 s3() {
 	gen_tree
 	n=$((CJ - 1))
-	say "== 3 crash: 3 leaf sub-makes SIGKILLed, make -k under tests/pool -j$CJ"
+	say "== 3 crash: 3 leaf sub-makes SIGKILLed, make -k under tests/helpers/pool -j$CJ"
 	for r in $(runs); do
 		for m in plain jp; do
 			pre=; [ $m = jp ] && pre=$JP

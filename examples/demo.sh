@@ -3,7 +3,7 @@
 # slots, with plain make and with jobproxy, and the root pool's tokens
 # counted after each.
 cd "$(dirname "$0")/crash" || exit 1
-POOL=../../tests/pool
+POOL=../../tests/helpers/pool
 JP=$(cd ../.. && pwd)/jobproxy
 
 run() {

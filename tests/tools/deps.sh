@@ -1,16 +1,53 @@
 #!/bin/sh
-# What `make check` needs that a fresh Debian machine may lack: cmocka's
-# headers for the unit tests.  Installed with apt-get when we can; else one
-# line saying what is missing, and a failure (never a silent skip).
-if printf '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <cmocka.h>\n' |
-	${CC:-cc} -E -x c - >/dev/null 2>&1; then
-	exit 0
+# What `make check` needs that a fresh machine may lack.  As root with
+# apt-get (Debian, Ubuntu), each missing tool's package is installed; else
+# one line says what is missing.  cmocka's headers are a must (the unit
+# tests do not build without them: exit 1); every other tool only has its
+# tests skip (tests/run.sh), except on Debian 12, where the project
+# installs them all and a skip is a failure.  nix (tests/tools/nix-setup.sh)
+# and GNU make 4.4.1 (tests/tools/build-make44.sh) are fetched by the
+# tests that use them.
+#
+#   sh tests/tools/deps.sh [memcheck]     memcheck: valgrind too
+
+APT=
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	APT=apt-get
 fi
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-	echo "deps: installing libcmocka-dev for the unit tests"
-	{ apt-get install -y -qq libcmocka-dev ||
-	  { apt-get update -qq && apt-get install -y -qq libcmocka-dev; }; } \
-		>/dev/null 2>&1 && exit 0
+updated=
+
+# install PACKAGE: with apt-get, quietly; 0 if it went in.
+install() {
+	[ -n "$APT" ] || return 1
+	echo "deps: installing $1 for the tests"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" \
+		>/dev/null 2>&1 && return 0
+	[ -n "$updated" ] && return 1
+	updated=1
+	apt-get update -qq >/dev/null 2>&1 &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" \
+			>/dev/null 2>&1
+}
+
+have_cmocka() {
+	printf '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <cmocka.h>\n' |
+		${CC:-cc} -E -x c - >/dev/null 2>&1
+}
+
+if ! have_cmocka && ! { install libcmocka-dev && have_cmocka; }; then
+	echo "deps: the unit tests need cmocka (Debian: apt-get install libcmocka-dev)" >&2
+	exit 1
 fi
-echo "deps: the unit tests need cmocka (Debian: apt-get install libcmocka-dev)" >&2
-exit 1
+
+# TOOL PACKAGE: what the integration tests run, and where Debian has it.
+TOOLS="make:make gcc:gcc python3:python3 perl:perl gdb:gdb bash:bash
+	ps:procps setpriv:util-linux unshare:util-linux prlimit:util-linux
+	useradd:passwd groupadd:passwd cargo:cargo rustc:rustc"
+[ "${1-}" = memcheck ] && TOOLS="$TOOLS valgrind:valgrind"
+for tp in $TOOLS; do
+	tool=${tp%%:*}
+	command -v "$tool" >/dev/null 2>&1 && continue
+	install "${tp#*:}" && command -v "$tool" >/dev/null 2>&1 && continue
+	echo "deps: '$tool' is missing (Debian: ${tp#*:}): the tests that need it will skip" >&2
+done
+exit 0

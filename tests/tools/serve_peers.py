@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Bad and plain peers of a `jobproxy --serve` daemon (tests/t_serve.sh).
+"""Bad and plain peers of a `jobproxy --serve` daemon (tests/integration/t_serve.sh).
 
 usage: serve_peers.py SOCKET CASE
   garbage     send non-text bytes: the daemon answers "error: ..." and

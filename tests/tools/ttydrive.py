@@ -2,7 +2,7 @@
 
 Usage: python3 ttydrive.py ctrl-c|ctrl-z COMMAND-PREFIX
 
-COMMAND-PREFIX is typed before "sh child.sh", e.g. "tests/pool -j2 --
+COMMAND-PREFIX is typed before "sh child.sh", e.g. "tests/helpers/pool -j2 --
 jobproxy" so that jobproxy has a jobserver to proxy.
 
 ctrl-c: an interactive bash in a pty runs `jobproxy sh child.sh`; Ctrl-C
