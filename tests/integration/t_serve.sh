@@ -577,4 +577,22 @@ t_a_client_costs_the_daemon_four_fds() {
 	wait_free 2 1000
 }
 
+# The daemon's pool, given no -j or -j 0, is NIX_BUILD_CORES slots, else
+# one per CPU: as a wrapper's -j 0 (it used to take the CPU count only).
+t_daemon_pool_from_nix_build_cores() {
+	use_cleanup
+	NIX_BUILD_CORES=3 "$JP" --serve "$PWD/sock" 2>dlog &
+	DPIDS="$DPIDS $!"
+	wait_sock sock
+	expect "status, no -j" "$("$JP" --status sock)" "pool 3 free 3 clients 0"
+	NIX_BUILD_CORES=5 "$JP" --serve "$PWD/sock0" -j 0 2>dlog0 &
+	DPIDS="$DPIDS $!"
+	wait_sock sock0 dlog0
+	expect "status, -j 0" "$("$JP" --status sock0)" "pool 5 free 5 clients 0"
+	NIX_BUILD_CORES=5 "$JP" --serve "$PWD/sockj" -j 2 2>dlogj &
+	DPIDS="$DPIDS $!"
+	wait_sock sockj dlogj
+	expect "status, -j 2" "$("$JP" --status sockj)" "pool 2 free 2 clients 0"
+}
+
 run_one "$1"
