@@ -25,35 +25,44 @@ int access_allowed(const struct opts *o, int s, uid_t uid, gid_t gid)
 	return o->gid >= 0 && fd_peer_in_group(s, uid, gid, (gid_t)o->gid);
 }
 
-/* An id given as a number, for a name the database does not know. */
-static int number(const char *name, long *id)
+static long user_id(const char *name)
 {
+	struct passwd *pw = getpwnam(name);
+
+	return pw ? (long)pw->pw_uid : -1;
+}
+
+static long group_id(const char *name)
+{
+	struct group *g = getgrnam(name);
+
+	return g ? (long)g->gr_gid : -1;
+}
+
+/* NAME as the database knows it (LOOKUP), else as a number; -1 for
+ * neither. */
+static long id_of(const char *name, long (*lookup)(const char *))
+{
+	long id = lookup(name);
 	int v;
 
-	if (!num_int(name, 0, INT_MAX, &v))
-		return 0;
-	*id = v;
-	return 1;
+	if (id >= 0)
+		return id;
+	return num_int(name, 0, INT_MAX, &v) ? v : -1;
 }
 
 int access_user(const char *name, uid_t *uid)
 {
-	struct passwd *pw = getpwnam(name);
-	long id = pw ? (long)pw->pw_uid : -1;
+	long id = id_of(name, user_id);
 
-	if (!pw && !number(name, &id))
-		return 0;
 	*uid = (uid_t)id;
-	return 1;
+	return id >= 0;
 }
 
 int access_group(const char *name, gid_t *gid)
 {
-	struct group *g = getgrnam(name);
-	long id = g ? (long)g->gr_gid : -1;
+	long id = id_of(name, group_id);
 
-	if (!g && !number(name, &id))
-		return 0;
 	*gid = (gid_t)id;
-	return 1;
+	return id >= 0;
 }
