@@ -115,3 +115,22 @@ clean:
 	rm -f jobproxy $(OBJS) $(UNIT) $(TOOLS)
 
 .PHONY: all check memcheck demo bench stress fuzz install uninstall clean
+
+# The masquerade directory (issue 12): its pure logic and the stat() probe
+# of the real-tool search, unit tested; not yet part of ./jobproxy.  Runs
+# before the rest of `make check`.
+MASQ_UNIT = tests/unit/test_masq
+
+$(MASQ_UNIT): tests/unit/test_masq.c masq.c masq.h masqsys.c masqsys.h Makefile
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_masq.c masq.c \
+	    masqsys.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+check: check-masq
+check-masq: $(MASQ_UNIT)
+	./$(MASQ_UNIT)
+
+clean: clean-masq
+clean-masq:
+	rm -f $(MASQ_UNIT) masq.o masqsys.o
+
+.PHONY: check-masq clean-masq
