@@ -67,5 +67,5 @@ aptsrc_extract() {
     _dsc=$1
     _dest=$2
     shift 2
-    step "dpkg-source -x $* $(basename "$_dsc")" dpkg-source -x "$@" "$_dsc" "$_dest"
+    step "dpkg-source -x${*:+ $*} $(basename "$_dsc")" dpkg-source -x "$@" "$_dsc" "$_dest"
 }
