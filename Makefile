@@ -45,7 +45,7 @@ HDRS = opts.h proxy.h lease.h upstream.h daemon.h access.h proto.h client.h sock
 # (the programs the integration tests drive), tests/tools (scripts).
 UNIT = tests/unit/test_makeflags tests/unit/test_tokens \
        tests/unit/test_offer tests/unit/test_util tests/unit/test_proto \
-       tests/unit/test_lease
+       tests/unit/test_lease tests/unit/test_masq
 TOOLS = tests/helpers/pool tests/helpers/tjob tests/helpers/stress
 # What a lease links: the real code, as the program has it.
 LEASE_SRC = lease.c upstream.c jobserver.c tokens.c offer.c trace.c msg.c \
@@ -89,6 +89,12 @@ tests/unit/test_proto: tests/unit/test_proto.c proto.c proto.h util.c util.h
 tests/unit/test_lease: tests/unit/test_lease.c $(LEASE_SRC) $(LEASE_HDR)
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_lease.c \
 	    $(LEASE_SRC) $(XLDFLAGS) $(CMOCKA_LIBS)
+
+# The masquerade directory's pure logic and its stat() probe (issue 12):
+# unit tested; not yet part of ./jobproxy.
+tests/unit/test_masq: tests/unit/test_masq.c masq.c masq.h masqsys.c masqsys.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_masq.c masq.c \
+	    masqsys.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
 tests/helpers/pool: tests/helpers/pool.c
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -o $@ tests/helpers/pool.c $(XLDFLAGS)
