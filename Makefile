@@ -115,3 +115,33 @@ clean:
 	rm -f jobproxy $(OBJS) $(UNIT) $(TOOLS)
 
 .PHONY: all check memcheck demo bench stress fuzz install uninstall clean
+
+# The pool's view of the machine (issue 13), built and tested on its own
+# until the pool and the daemon use it: budget.c (policy, pure),
+# machine.c (memory and load readings).  `make check` runs these tests too.
+BUDGET_OBJS = budget.o machine.o
+BUDGET_HDRS = budget.h machine.h
+BUDGET_UNIT = tests/unit/test_budget tests/unit/test_machine
+BUDGET_TOOLS =
+
+$(BUDGET_OBJS): $(BUDGET_HDRS) Makefile
+
+tests/unit/test_budget: tests/unit/test_budget.c budget.c budget.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget.c \
+	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_machine: tests/unit/test_machine.c machine.c machine.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_machine.c \
+	    machine.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+check-budget: $(BUDGET_OBJS) $(BUDGET_UNIT) $(BUDGET_TOOLS)
+	for t in $(BUDGET_UNIT); do ./$$t || exit 1; done
+
+check: check-budget
+
+clean: clean-budget
+
+clean-budget:
+	rm -f $(BUDGET_OBJS) $(BUDGET_UNIT) $(BUDGET_TOOLS)
+
+.PHONY: check-budget clean-budget
