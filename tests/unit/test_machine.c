@@ -149,6 +149,24 @@ static void v1_own_limit(void **state)
 	assert_int_equal(machine_cgroup_left(&m), 0);
 }
 
+/* v1 writes 2^63 - 4096 for "no limit": none, not 8 EiB left. */
+static void v1_unlimited_is_no_limit(void **state)
+{
+	struct machine m;
+
+	(void)state;
+	put("/proc/self/cgroup", "4:memory:/a\n");
+	put("/proc/self/mountinfo", V1_MOUNT);
+	v1("", UNLIMITED, "1\n", "");
+	v1("/a", UNLIMITED, "1\n", "");
+	assert_int_equal(machine_open(&m, root), 0);
+	assert_int_equal(machine_cgroup_left(&m), -1);
+	v1("/a", "4611686018427387904\n", "1\n", "");	/* 2^62 */
+	assert_int_equal(machine_cgroup_left(&m), -1);
+	v1("/a", "4611686018427387903\n", "1\n", "");
+	assert_int_equal(machine_cgroup_left(&m), 4611686018427387902);
+}
+
 /* A parent's limit covers its children, and siblings use it too. */
 static void v1_tighter_parent(void **state)
 {
@@ -321,6 +339,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(meminfo_available, setup, teardown),
 		cmocka_unit_test_setup_teardown(load_average, setup, teardown),
 		cmocka_unit_test_setup_teardown(v1_own_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(v1_unlimited_is_no_limit, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(v1_tighter_parent, setup, teardown),
 		cmocka_unit_test_setup_teardown(v2_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(v2_without_memory_controller,
