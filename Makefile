@@ -118,10 +118,13 @@ clean:
 
 # The pool's view of the machine (issue 13), built and tested on its own
 # until the pool and the daemon use it: budget.c (policy, pure),
-# machine.c (memory and load readings).  `make check` runs these tests too.
-BUDGET_OBJS = budget.o machine.o
-BUDGET_HDRS = budget.h machine.h
-BUDGET_UNIT = tests/unit/test_budget tests/unit/test_machine
+# machine.c (memory and load readings), charge.c (--charge, pure) and
+# proctree.c (runnable processes of a tree).  `make check` runs these
+# tests too.
+BUDGET_OBJS = budget.o machine.o charge.o proctree.o
+BUDGET_HDRS = budget.h machine.h charge.h proctree.h
+BUDGET_UNIT = tests/unit/test_budget tests/unit/test_machine \
+	      tests/unit/test_charge tests/unit/test_proctree
 BUDGET_TOOLS =
 
 $(BUDGET_OBJS): $(BUDGET_HDRS) Makefile
@@ -133,6 +136,14 @@ tests/unit/test_budget: tests/unit/test_budget.c budget.c budget.h
 tests/unit/test_machine: tests/unit/test_machine.c machine.c machine.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_machine.c \
 	    machine.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_charge: tests/unit/test_charge.c charge.c charge.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_charge.c \
+	    charge.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_proctree: tests/unit/test_proctree.c proctree.c proctree.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_proctree.c \
+	    proctree.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
 check-budget: $(BUDGET_OBJS) $(BUDGET_UNIT) $(BUDGET_TOOLS)
 	for t in $(BUDGET_UNIT); do ./$$t || exit 1; done
