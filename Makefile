@@ -124,7 +124,8 @@ clean:
 # build in.  `make check` runs these unit tests too.
 BUDGET_OBJS = budget.o machine.o charge.o proctree.o
 BUDGET_HDRS = budget.h machine.h charge.h proctree.h
-BUDGET_UNIT = tests/unit/test_budget tests/unit/test_machine \
+BUDGET_UNIT = tests/unit/test_budget tests/unit/test_budget_load \
+	      tests/unit/test_machine \
 	      tests/unit/test_charge tests/unit/test_proctree
 BUDGET_TOOLS = tests/helpers/memhog
 
@@ -132,6 +133,10 @@ $(BUDGET_OBJS): $(BUDGET_HDRS) Makefile
 
 tests/unit/test_budget: tests/unit/test_budget.c budget.c budget.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget.c \
+	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_budget_load: tests/unit/test_budget_load.c budget.c budget.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget_load.c \
 	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
 tests/unit/test_machine: tests/unit/test_machine.c machine.c machine.h
@@ -153,7 +158,7 @@ tests/helpers/memhog: tests/helpers/memhog.c
 	    tests/helpers/memhog.c $(LDFLAGS)
 
 check-budget: $(BUDGET_OBJS) $(BUDGET_UNIT) $(BUDGET_TOOLS)
-	for t in $(BUDGET_UNIT); do ./$$t || exit 1; done
+	rc=0; for t in $(BUDGET_UNIT); do ./$$t || rc=1; done; exit $$rc
 
 check: check-budget
 
