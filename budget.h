@@ -7,7 +7,9 @@
  * A token goes out only while (1) fewer than N are out, (2) the memory
  * left would still hold one more job of --mem-per-job SIZE, and (3) the
  * estimated load stays below --load-average L.  (2) and (3) never hold
- * the pool below one job: the build always progresses.
+ * the pool below one job, so the build always progresses: where a job
+ * runs on an implicit slot, that is the one (tokens may be held back to
+ * none); with no implicit slot, one token always goes out.
  *
  * JOBS.  A job is a token out, or a job on an implicit slot (the root
  * pool's command, one per daemon client): the caller reports both counts
@@ -31,7 +33,7 @@
  * guess for jobs it started lately: 0.25 x (jobs started in this second,
  * minus those that ended) + 0.25 x 0.25 x (those of the previous second),
  * and holds a job while that is >= L; the weights were tuned on Solaris,
- * whose load is recomputed every second.  (make >= 4.3 uses the count of
+ * whose load is recomputed every second.  (make 4.4 uses the count of
  * runnable tasks from /proc/loadavg instead, where it exists.)  Linux's
  * 1-minute load is recomputed every 5 seconds as a moving average with a
  * 60 s time constant, so a job started t seconds ago shows in it as only
