@@ -146,3 +146,56 @@ clean:
 	rm -f jobproxy $(OBJS) $(UNIT) $(TOOLS)
 
 .PHONY: all check memcheck demo bench stress fuzz install uninstall clean
+
+# The pool's view of the machine (issue 13), built and tested on its own
+# until the pool and the daemon use it: budget.c (policy, pure),
+# machine.c (memory and load readings), charge.c (--charge, pure) and
+# proctree.c (runnable processes of a tree); tests/helpers/memhog, a job
+# that needs memory, and tests/tools/memcg.sh, a memory cgroup to run a
+# build in.  `make check` runs these unit tests too.
+BUDGET_OBJS = budget.o machine.o charge.o proctree.o
+BUDGET_HDRS = budget.h machine.h charge.h proctree.h
+BUDGET_UNIT = tests/unit/test_budget tests/unit/test_budget_load \
+	      tests/unit/test_machine \
+	      tests/unit/test_charge tests/unit/test_proctree
+BUDGET_TOOLS = tests/helpers/memhog
+
+$(BUDGET_OBJS): $(BUDGET_HDRS) Makefile
+
+tests/unit/test_budget: tests/unit/test_budget.c budget.c budget.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget.c \
+	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_budget_load: tests/unit/test_budget_load.c budget.c budget.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget_load.c \
+	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_machine: tests/unit/test_machine.c machine.c machine.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_machine.c \
+	    machine.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_charge: tests/unit/test_charge.c charge.c charge.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_charge.c \
+	    charge.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_proctree: tests/unit/test_proctree.c proctree.c proctree.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_proctree.c \
+	    proctree.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+# Never sanitized, like tests/stress: ASan's shadow memory would add an
+# eighth to every MiB it is asked to hold.
+tests/helpers/memhog: tests/helpers/memhog.c
+	$(CC) $(STD) $(WARN) $(WERR_$(WERROR)) $(CFLAGS) $(CPPFLAGS) -o $@ \
+	    tests/helpers/memhog.c $(LDFLAGS)
+
+check-budget: $(BUDGET_OBJS) $(BUDGET_UNIT) $(BUDGET_TOOLS)
+	rc=0; for t in $(BUDGET_UNIT); do ./$$t || rc=1; done; exit $$rc
+
+check: check-budget
+
+clean: clean-budget
+
+clean-budget:
+	rm -f $(BUDGET_OBJS) $(BUDGET_UNIT) $(BUDGET_TOOLS)
+
+.PHONY: check-budget clean-budget
