@@ -45,8 +45,11 @@ HDRS = opts.h proxy.h lease.h upstream.h daemon.h access.h proto.h client.h sock
 # (the programs the integration tests drive), tests/tools (scripts).
 UNIT = tests/unit/test_makeflags tests/unit/test_tokens \
        tests/unit/test_offer tests/unit/test_util tests/unit/test_proto \
-       tests/unit/test_lease tests/unit/test_masq
-TOOLS = tests/helpers/pool tests/helpers/tjob tests/helpers/stress
+       tests/unit/test_lease tests/unit/test_masq tests/unit/test_budget \
+       tests/unit/test_budget_load tests/unit/test_machine \
+       tests/unit/test_charge tests/unit/test_proctree
+TOOLS = tests/helpers/pool tests/helpers/tjob tests/helpers/stress \
+	tests/helpers/memhog
 # What a lease links: the real code, as the program has it.
 LEASE_SRC = lease.c upstream.c jobserver.c tokens.c offer.c trace.c msg.c \
 	    util.c makeflags.c
@@ -95,6 +98,34 @@ tests/unit/test_lease: tests/unit/test_lease.c $(LEASE_SRC) $(LEASE_HDR)
 tests/unit/test_masq: tests/unit/test_masq.c masq.c masq.h masqsys.c masqsys.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_masq.c masq.c \
 	    masqsys.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+# The machine-aware pool's groundwork (issue 13): the policy, the readings
+# and the --charge decision, unit tested; not yet part of ./jobproxy.
+tests/unit/test_budget: tests/unit/test_budget.c budget.c budget.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget.c \
+	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_budget_load: tests/unit/test_budget_load.c budget.c budget.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget_load.c \
+	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_machine: tests/unit/test_machine.c machine.c machine.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_machine.c \
+	    machine.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_charge: tests/unit/test_charge.c charge.c charge.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_charge.c \
+	    charge.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_proctree: tests/unit/test_proctree.c proctree.c proctree.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_proctree.c \
+	    proctree.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+# Never sanitized, like tests/stress: ASan's shadow memory would add an
+# eighth to every MiB it is asked to hold.
+tests/helpers/memhog: tests/helpers/memhog.c
+	$(CC) $(STD) $(WARN) $(WERR_$(WERROR)) $(CFLAGS) $(CPPFLAGS) -o $@ \
+	    tests/helpers/memhog.c $(LDFLAGS)
 
 tests/helpers/pool: tests/helpers/pool.c
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -o $@ tests/helpers/pool.c $(XLDFLAGS)
@@ -146,56 +177,3 @@ clean:
 	rm -f jobproxy $(OBJS) $(UNIT) $(TOOLS)
 
 .PHONY: all check memcheck demo bench stress fuzz install uninstall clean
-
-# The pool's view of the machine (issue 13), built and tested on its own
-# until the pool and the daemon use it: budget.c (policy, pure),
-# machine.c (memory and load readings), charge.c (--charge, pure) and
-# proctree.c (runnable processes of a tree); tests/helpers/memhog, a job
-# that needs memory, and tests/tools/memcg.sh, a memory cgroup to run a
-# build in.  `make check` runs these unit tests too.
-BUDGET_OBJS = budget.o machine.o charge.o proctree.o
-BUDGET_HDRS = budget.h machine.h charge.h proctree.h
-BUDGET_UNIT = tests/unit/test_budget tests/unit/test_budget_load \
-	      tests/unit/test_machine \
-	      tests/unit/test_charge tests/unit/test_proctree
-BUDGET_TOOLS = tests/helpers/memhog
-
-$(BUDGET_OBJS): $(BUDGET_HDRS) Makefile
-
-tests/unit/test_budget: tests/unit/test_budget.c budget.c budget.h
-	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget.c \
-	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
-
-tests/unit/test_budget_load: tests/unit/test_budget_load.c budget.c budget.h
-	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget_load.c \
-	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
-
-tests/unit/test_machine: tests/unit/test_machine.c machine.c machine.h
-	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_machine.c \
-	    machine.c $(XLDFLAGS) $(CMOCKA_LIBS)
-
-tests/unit/test_charge: tests/unit/test_charge.c charge.c charge.h
-	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_charge.c \
-	    charge.c $(XLDFLAGS) $(CMOCKA_LIBS)
-
-tests/unit/test_proctree: tests/unit/test_proctree.c proctree.c proctree.h
-	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_proctree.c \
-	    proctree.c $(XLDFLAGS) $(CMOCKA_LIBS)
-
-# Never sanitized, like tests/stress: ASan's shadow memory would add an
-# eighth to every MiB it is asked to hold.
-tests/helpers/memhog: tests/helpers/memhog.c
-	$(CC) $(STD) $(WARN) $(WERR_$(WERROR)) $(CFLAGS) $(CPPFLAGS) -o $@ \
-	    tests/helpers/memhog.c $(LDFLAGS)
-
-check-budget: $(BUDGET_OBJS) $(BUDGET_UNIT) $(BUDGET_TOOLS)
-	rc=0; for t in $(BUDGET_UNIT); do ./$$t || rc=1; done; exit $$rc
-
-check: check-budget
-
-clean: clean-budget
-
-clean-budget:
-	rm -f $(BUDGET_OBJS) $(BUDGET_UNIT) $(BUDGET_TOOLS)
-
-.PHONY: check-budget clean-budget

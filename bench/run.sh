@@ -399,7 +399,8 @@ s4() {
 	# maps and touches ~1.5 MiB of shared libc pages in any process.
 	JPS=$B/jobproxy.static
 	(cd "$ROOT" && $CC -O2 -std=c99 -D_XOPEN_SOURCE=700 -static -o "$JPS" \
-		$(ls ./*.c) 2>/dev/null) || { say "  no static build: $CC -static failed"; rm -f "$JPS"; }
+		$(sed -n '/^OBJS = /,/[^\\]$/p' Makefile | tr -d '\\' |
+		  sed 's/^OBJS = //; s/\.o/.c/g') 2>/dev/null) || { say "  no static build: $CC -static failed"; rm -f "$JPS"; }
 	printf 'all:\n\t@$(SS)\n' >"$T/sleep.mk"
 	for r in $(runs); do
 		clr
