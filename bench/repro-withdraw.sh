@@ -11,7 +11,7 @@
 # run one after another on the implicit slot (about 1.5 + 4 x 0.2 s).
 #
 # Prints one line per build: wall ms, and each job's start (+) and end (-)
-# in ms from the first start.  Needs ./jobproxy, tests/pool, tests/tjob.
+# in ms from the first start.  Needs ./jobproxy, tests/helpers/pool, tests/helpers/tjob.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$ROOT/build/bench
@@ -27,8 +27,8 @@ for jp in "" "$@"; do
 		rm -rf "$D/L"
 		mkdir "$D/L"
 		# shellcheck disable=SC2086  # $jp: empty for plain make
-		"$B/bh" run --timeout 60 --out "$D/run" -- "$ROOT/tests/pool" -j4 -- \
-			$jp make -s -C "$D" TJOB="$ROOT/tests/tjob" L="$D/L" 2>/dev/null
+		"$B/bh" run --timeout 60 --out "$D/run" -- "$ROOT/tests/helpers/pool" -j4 -- \
+			$jp make -s -C "$D" TJOB="$ROOT/tests/helpers/tjob" L="$D/L" 2>/dev/null
 		w=$(sed -n 's/^wall_ns=//p' "$D/run")
 		printf '%-28s wall %5d ms: %s\n' "${jp:-plain make}" $((w / 1000000)) \
 			"$(sort -n "$D/L/log" | awk 'NR == 1 { t0 = $1 }
