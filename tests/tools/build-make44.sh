@@ -29,52 +29,17 @@ step() { d=$1; shift; echo "== $d: $*" >>"$LOG"; "$@" >>"$LOG" 2>&1 || die "$d f
 # Start from a clean scratch dir so an interrupted earlier run cannot leak in.
 SRC=$OUT/src
 rm -rf "$SRC" || die "cannot clean $SRC (is an earlier build still running?)"
-mkdir -p "$SRC/apt/lists/partial" "$SRC/apt/cache/archives/partial" "$SRC/dl" \
-    || die "cannot create $SRC"
+mkdir -p "$SRC/dl" || die "cannot create $SRC"
 
-# Mirror: reuse whatever this machine's apt config uses for bookworm (a
-# proxy/snapshot mirror may be the only thing reachable), never hardcode it.
-# Handles both one-line *.list and deb822 *.sources files.
-MIRROR=$(
-    { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-        | awk '$1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-                             if ($(i+1) == "bookworm") print $i }'
-      cat /etc/apt/sources.list.d/*.sources 2>/dev/null \
-        | awk 'BEGIN { RS = "" }
-               /(^|\n)Suites:[^\n]*[ \t]bookworm([ \t\n]|$)/ {
-                   if (match($0, /(^|\n)URIs:[ \t]*[^ \t\n]+/)) {
-                       u = substr($0, RSTART, RLENGTH); sub(/^\n?URIs:[ \t]*/, "", u); print u } }'
-    } | head -n 1
-)
-[ -n "$MIRROR" ] || die "no bookworm deb URI found in /etc/apt/sources.list{,.d/*}"
-echo "mirror: $MIRROR" >>"$LOG"
-
-# Private apt config: a trixie deb-src line, with own lists/cache so the
-# system apt state and /etc/apt stay untouched. bookworm's
-# debian-archive-keyring already trusts the trixie keys; fall back to
-# trusted=yes only if they are missing.
-OPT=
-[ -e /usr/share/keyrings/debian-archive-trixie-stable.gpg ] || OPT='[trusted=yes] '
-echo "deb-src ${OPT}$MIRROR trixie main" >"$SRC/apt/sources.list"
-APT="apt-get -q -o Dir::Etc::SourceList=$SRC/apt/sources.list
-  -o Dir::Etc::SourceParts=/dev/null -o Dir::State=$SRC/apt
-  -o Dir::State::Lists=$SRC/apt/lists -o Dir::Cache=$SRC/apt/cache
-  -o Dir::State::extended_states=$SRC/apt/extended_states
-  -o APT::Sandbox::User=root"
-
-# dpkg-source comes from dpkg-dev; install it only if missing (system-wide).
-if ! command -v dpkg-source >/dev/null 2>&1; then
-    step "apt-get install dpkg-dev" apt-get -q install -y --no-install-recommends dpkg-dev
-fi
-
-# shellcheck disable=SC2086  # $APT is deliberately word-split
-step "apt-get update (private trixie deb-src config)" $APT update
+# A private apt config for trixie's deb-src, its lists and cache under $SRC:
+# the system's apt state and /etc/apt stay untouched (aptsrc.sh).
+. "$(dirname "$0")/aptsrc.sh"
+aptsrc_init "$SRC" trixie
+aptsrc_download make-dfsg "$SRC/dl"
 cd "$SRC/dl"
-# shellcheck disable=SC2086
-step "apt-get source make-dfsg from trixie" $APT source --download-only make-dfsg
 # Pin the upstream version: if trixie ever moves past 4.4.1, fail loudly.
 ls ./make-dfsg_4.4.1-*.dsc >/dev/null 2>&1 || die "trixie make-dfsg is not 4.4.1 ($(ls ./*.dsc 2>/dev/null))"
-step "dpkg-source -x make-dfsg" dpkg-source -x ./make-dfsg_4.4.1-*.dsc "$SRC/make"
+aptsrc_extract ./make-dfsg_4.4.1-*.dsc "$SRC/make"
 
 # The dfsg tarball drops doc/ (GFDL manual); Debian patches configure.ac but
 # not the shipped configure script, which still generates
