@@ -142,6 +142,44 @@ static void pause_ms(long ms)
 }
 
 /*
+ * Wait until PID's descendants that have children of their own (the
+ * sleepers between the command and its spinners) sit in wait(): until
+ * then one of them may be runnable for a moment, a fifth task to count.
+ * Needs /proc/PID/task/PID/children; without it, nothing to wait on.
+ */
+static void wait_sleepers(pid_t pid, double limit)
+{
+	char path[96];
+	long kid;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children",
+		 (long)pid, (long)pid);
+	if (!(f = fopen(path, "r")))
+		return;
+	while (fscanf(f, "%ld", &kid) == 1) {
+		char sub[96];
+		FILE *g;
+		int parent = 0;
+		long any;
+
+		snprintf(sub, sizeof sub, "/proc/%ld/task/%ld/children", kid,
+			 kid);
+		if ((g = fopen(sub, "r"))) {
+			parent = fscanf(g, "%ld", &any) == 1;
+			fclose(g);
+		}
+		if (!parent)
+			continue;	/* a spinner */
+		while (state_of((pid_t)kid) != 'S' && now_s() < limit)
+			pause_ms(10);
+		assert_int_equal(state_of((pid_t)kid), 'S');
+		wait_sleepers((pid_t)kid, limit);
+	}
+	fclose(f);
+}
+
+/*
  * A command (asleep in wait) running 4 busy processes, one of them a
  * grandchild under another sleeper; and a busy process outside its tree.
  * The count is never above 4, and reads 4 once the spinners all run.
@@ -172,6 +210,7 @@ static void four_busy_processes(void **state)
 	while (state_of(cmd) != 'S' && now_s() < limit)
 		pause_ms(10);
 	assert_int_equal(state_of(cmd), 'S');
+	wait_sleepers(cmd, limit);
 	for (i = 0; i < nhow; i++) {
 		got = 0;
 		limit = now_s() + 30;
