@@ -37,7 +37,7 @@ enum id {
 	O_VERBOSE, O_STATS, O_TRACE, O_STYLE, O_NO_INSERT, O_CONNECT,
 	O_DAEMON_USER, O_SERVE, O_STATUS, O_MODE, O_GROUP, O_ALLOW,
 	O_MAX_CLIENTS, O_MAX_PER_UID, O_JOBS_FILE, O_HELP, O_VERSION, O_JOBS,
-	NOPT
+	O_MEM_PER_JOB, O_LOAD_AVERAGE, NOPT
 };
 
 static const struct opt {
@@ -64,6 +64,8 @@ static const struct opt {
 	{ O_HELP, "--help", "-h", 0, W | S | T },
 	{ O_VERSION, "--version", "-V", 0, W | S | T },
 	{ O_JOBS, "--jobs", "-j", 1, W | S },
+	{ O_MEM_PER_JOB, "--mem-per-job", NULL, 1, W },
+	{ O_LOAD_AVERAGE, "--load-average", NULL, 1, W },
 };
 
 static void usage(FILE *f)
@@ -72,6 +74,7 @@ static void usage(FILE *f)
 	      " [--style=pipe|fifo]\n"
 	      "                [--no-insert] [--connect SOCKET]"
 	      " [--daemon-user USER]\n"
+	      "                [--mem-per-job SIZE] [--load-average L]\n"
 	      "                [--] COMMAND [ARG...]\n"
 	      "       jobproxy --serve SOCKET [-j N] [--mode OCTAL]"
 	      " [--group GROUP]\n"
@@ -86,6 +89,13 @@ static void usage(FILE *f)
 	      "  -j N, --jobs=N       with no jobserver around, be the root pool\n"
 	      "                       of N slots, at most 65536 (0, or -j alone\n"
 	      "                       before COMMAND: NIX_BUILD_CORES, else CPUs)\n"
+	      "  --mem-per-job SIZE   the root pool (-j N) hands out a token\n"
+	      "                       only while the memory left (machine or\n"
+	      "                       cgroup) holds one more job of SIZE\n"
+	      "                       (k, M, G: powers of 1024)\n"
+	      "  --load-average L     ... and while the load, counting the jobs\n"
+	      "                       just started, is below L (as make's\n"
+	      "                       --load-average)\n"
 	      "  --style=pipe|fifo    the child's jobserver (default: the parent's\n"
 	      "                       style; a root pool: pipe, fifo for ninja;\n"
 	      "                       env JOBPROXY_STYLE)\n"
@@ -241,6 +251,19 @@ static enum style env_style(void)
 	return STYLE_AUTO;
 }
 
+/* --load-average L: a positive decimal number, as make's -l takes. */
+static double parse_load(const char *v)
+{
+	char *end;
+	double l;
+
+	errno = 0;
+	l = strtod(v, &end);
+	if (*v < '0' || *v > '9' || *end || errno || !(l > 0) || l > 1e6)
+		usage_error("bad --load-average (a number above 0)", v);
+	return l;
+}
+
 static void parse_allow(struct opts *o, const char *list)
 {
 	char buf[1024], *w, *save = NULL;
@@ -308,6 +331,11 @@ static void apply(struct opts *o, const struct opt *t, const char *v)
 	case O_JOBS_FILE: o->jobs_file = v; break;
 	case O_HELP: usage(stdout); exit(0);
 	case O_VERSION: puts("jobproxy " JOBPROXY_VERSION); exit(0);
+	case O_MEM_PER_JOB:
+		if (!num_size(v, &o->mem_per_job))
+			usage_error("bad --mem-per-job (a size: 700M, 2G...)", v);
+		break;
+	case O_LOAD_AVERAGE: o->load_max = parse_load(v); break;
 	case O_JOBS: case NOPT: break;	/* jobs_opt() */
 	}
 }

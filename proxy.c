@@ -339,6 +339,10 @@ static int setup(struct proxy *P)
 	if (P->root) {
 		up_counter(&P->up, P->jobs - 1);
 		jp_verbose("root pool of %d slots", P->jobs);
+		/* the command's own slot is the implicit one: N - 1 out */
+		gate_init(&P->gate, P->jobs - 1, P->o->mem_per_job,
+			  P->o->load_max);
+		P->gate.trace = P->lease.trace;
 	} else if (up_open(&P->up, &P->auth) < 0) {
 		return -1;
 	}
@@ -438,6 +442,7 @@ static void spawn(struct proxy *P)
 		lease_close(&P->lease);
 		exit(pw_exec_status(err));
 	}
+	gate_jobs(&P->gate, 0, 1);
 	jp_verbose("running %s as pid %ld", P->argv[0], (long)P->pid);
 }
 
@@ -456,6 +461,12 @@ static void finish(struct proxy *P)
 		jp_warn("stats: relayed %lu, peak held %lu, handed back %lu"
 			" after exit, over-returns refused %lu",
 			t->relayed, t->peak, t->handed_back, t->refused);
+	if (P->o->stats && P->gate.on) {
+		char line[160];
+
+		gate_summary(&P->gate, line, sizeof line);
+		jp_warn("stats: root pool %s", line);
+	}
 	lease_close(&P->lease);
 	up_close(&P->up);
 	pw_exit_like(P->status);
@@ -500,6 +511,9 @@ void wrap_main(const struct opts *o)
 		no_parent(&P, o->argv0);
 	else if (P.jobs >= 0)
 		jp_verbose("-j ignored: the parent jobserver sets the pool");
+	if (!P.root && (o->mem_per_job > 0 || o->load_max > 0))
+		jp_verbose("--mem-per-job and --load-average ignored: they"
+			   " apply to a pool of our own (-j N, --serve)");
 	if (setup(&P) < 0)
 		run_plain(&P);
 	insert_make(&P, o->argv0);

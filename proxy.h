@@ -7,6 +7,7 @@
 #ifndef JOBPROXY_PROXY_H
 #define JOBPROXY_PROXY_H
 
+#include "gate.h"
 #include "lease.h"
 #include "makeflags.h"
 #include "opts.h"
@@ -32,6 +33,7 @@ struct proxy {
 	/* jobservers */
 	int root;		/* no parent: a pool of our own (-j N) */
 	struct upstream up;	/* where the tokens come from */
+	struct gate gate;	/* root pool: --mem-per-job, --load-average */
 	struct lease lease;	/* the command's jobserver and its tokens */
 	int want_r, want_w;	/* a jobproxy below says "I wait" (want_w is
 				 * the command's) */

@@ -198,9 +198,20 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 
 	lease_expire(&P->lease, now, &timeout);
 	offer = lease_wants(&P->lease, now, &timeout);
-	/* Our own pool answers at once: no need to wait for it. */
-	if (offer && P->up.counter && lease_offer(&P->lease, now))
+	/* Our own pool answers at once: no need to wait for it, but a
+	 * root pool asks its budget first (gate.h): held back, the command
+	 * waits in its read() and we look again at the timeout or at its
+	 * next return.  A token is out once the command has read it: a
+	 * return kept parked for its next job is back in, and its read
+	 * again is a job that starts (and will need its memory). */
+	gate_jobs(&P->gate, (int)(P->lease.tok.taken - P->lease.parked), 1);
+	if (offer && P->up.counter && P->up.free > 0 &&
+	    !gate_ask(&P->gate, &timeout))
 		offer = 0;
+	else if (offer && P->up.counter && lease_offer(&P->lease, now))
+		offer = 0;
+	else if (!offer || (P->up.counter && P->up.free <= 0))
+		gate_quiet(&P->gate);
 	r->n = 0;
 	r->want = r->parent = -1;
 	r->pfd[r->n++] = (struct pollfd){ P->sigfd, POLLIN, 0 };
