@@ -82,7 +82,17 @@ void gate_quiet(struct gate *g)
 	g->holding = 0;
 }
 
-void gate_summary(struct gate *g, char *buf, size_t size)
+int gate_cap(struct gate *g)
+{
+	struct budget_reading r;
+
+	if (!g->on)
+		return g->b.conf.pool;
+	readings(g, &r);
+	return budget_cap(&g->b, &r, now_ms());
+}
+
+void gate_summary(const struct gate *g, char *buf, size_t size)
 {
 	const struct budget_stats *s = &g->b.st;
 	int64_t ms = budget_held_ms(&g->b, now_ms());

@@ -43,7 +43,11 @@ int gate_ask(struct gate *g, int *timeout);
 /* Nobody waits any more (a hold in progress ends). */
 void gate_quiet(struct gate *g);
 
-/* One line for --stats and --status: holds, why, time held, cap. */
-void gate_summary(struct gate *g, char *buf, size_t size);
+/* The cap on tokens out now, from fresh readings (for --status). */
+int gate_cap(struct gate *g);
+
+/* For --stats and --status: "held back H time(s) (memory M, load L) for
+ * S s, cap C", C as the last ask or gate_cap saw it. */
+void gate_summary(const struct gate *g, char *buf, size_t size);
 
 #endif

@@ -64,8 +64,8 @@ static const struct opt {
 	{ O_HELP, "--help", "-h", 0, W | S | T },
 	{ O_VERSION, "--version", "-V", 0, W | S | T },
 	{ O_JOBS, "--jobs", "-j", 1, W | S },
-	{ O_MEM_PER_JOB, "--mem-per-job", NULL, 1, W },
-	{ O_LOAD_AVERAGE, "--load-average", NULL, 1, W },
+	{ O_MEM_PER_JOB, "--mem-per-job", NULL, 1, W | S },
+	{ O_LOAD_AVERAGE, "--load-average", NULL, 1, W | S },
 };
 
 static void usage(FILE *f)
@@ -80,7 +80,8 @@ static void usage(FILE *f)
 	      " [--group GROUP]\n"
 	      "                [--allow UID,...] [--max-clients N]"
 	      " [--max-per-uid N]\n"
-	      "                [--jobs-file FILE]\n"
+	      "                [--jobs-file FILE] [--mem-per-job SIZE]"
+	      " [--load-average L]\n"
 	      "       jobproxy --status SOCKET [--daemon-user USER]\n"
 	      "Run COMMAND on a private jobserver fed from the one in\n"
 	      "CARGO_MAKEFLAGS, MAKEFLAGS or MFLAGS, and give back to it every\n"
@@ -89,9 +90,10 @@ static void usage(FILE *f)
 	      "  -j N, --jobs=N       with no jobserver around, be the root pool\n"
 	      "                       of N slots, at most 65536 (0, or -j alone\n"
 	      "                       before COMMAND: NIX_BUILD_CORES, else CPUs)\n"
-	      "  --mem-per-job SIZE   the root pool (-j N) hands out a token\n"
-	      "                       only while the memory left (machine or\n"
-	      "                       cgroup) holds one more job of SIZE\n"
+	      "  --mem-per-job SIZE   a pool of our own (-j N, --serve) hands out\n"
+	      "                       a token only while the memory left\n"
+	      "                       (machine or cgroup) holds one more job of\n"
+	      "                       SIZE\n"
 	      "                       (k, M, G: powers of 1024)\n"
 	      "  --load-average L     ... and while the load, counting the jobs\n"
 	      "                       just started, is below L (as make's\n"

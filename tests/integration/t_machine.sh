@@ -69,6 +69,41 @@ t_mem_per_job_root_pool_runs_every_job() {
 	grep -q '^jobproxy: stats: relayed' err || die "stats: $(cat err)"
 }
 
+# The same through the machine-wide pool: a daemon of 4 slots with
+# --mem-per-job 700M and a build connected to it, both in the cgroup.  Every
+# job runs, at most 2 at once, every token is back in the pool, and
+# --status tells the holds.
+t_mem_per_job_daemon_runs_every_job() {
+	need_make
+	hog_tree
+	cat >serve.sh <<EOF
+"$JP" --serve "$PWD/sock" -j 4 --mem-per-job 700M 2>"$PWD/dlog" &
+d=\$!
+i=0
+while [ ! -S "$PWD/sock" ] && [ \$i -lt 3000 ]; do i=\$((i + 1)); sleep 0.01; done
+"$JP" --connect "$PWD/sock" make -k
+rc=\$?
+# the daemon sees the build gone a moment later: wait for that
+i=0
+until "$JP" --status "$PWD/sock" >"$PWD/status" &&
+	grep -q ' clients 0\$' "$PWD/status" || [ \$i -ge 3000 ]; do
+	i=\$((i + 1)); sleep 0.01
+done
+kill \$d
+wait \$d
+exit \$rc
+EOF
+	in_memcg rep sh serve.sh
+	expect "status" "$(cat rc)" 0
+	expect "killed" "$(kills rep)" 0
+	expect "jobs run" "$(wc -l <counts | tr -d ' ')" 4
+	[ "$(most_at_once)" -le 2 ] || die "$(most_at_once) jobs at once"
+	expect "pool after" "$(sed -n 1p status)" "pool 4 free 4 clients 0"
+	grep -q '^budget held back [1-9][0-9]* time(s) (memory [1-9]' status ||
+		die "no hold in --status: $(cat status)"
+	grep -q 'stopped: every token is back' dlog || die "daemon: $(cat dlog)"
+}
+
 # --load-average L: a job on the command's own slot already counts 1 in
 # the estimate, so L = 0.01 holds every token back whatever the machine's
 # real load: the build runs one job at a time, and --stats says why.
