@@ -37,7 +37,7 @@ enum id {
 	O_VERBOSE, O_STATS, O_TRACE, O_STYLE, O_NO_INSERT, O_CONNECT,
 	O_DAEMON_USER, O_SERVE, O_STATUS, O_MODE, O_GROUP, O_ALLOW,
 	O_MAX_CLIENTS, O_MAX_PER_UID, O_JOBS_FILE, O_HELP, O_VERSION, O_JOBS,
-	O_MEM_PER_JOB, O_LOAD_AVERAGE, NOPT
+	O_MEM_PER_JOB, O_LOAD_AVERAGE, O_CHARGE, NOPT
 };
 
 static const struct opt {
@@ -66,6 +66,7 @@ static const struct opt {
 	{ O_JOBS, "--jobs", "-j", 1, W | S },
 	{ O_MEM_PER_JOB, "--mem-per-job", NULL, 1, W | S },
 	{ O_LOAD_AVERAGE, "--load-average", NULL, 1, W | S },
+	{ O_CHARGE, "--charge", NULL, 0, W },
 };
 
 static void usage(FILE *f)
@@ -74,7 +75,8 @@ static void usage(FILE *f)
 	      " [--style=pipe|fifo]\n"
 	      "                [--no-insert] [--connect SOCKET]"
 	      " [--daemon-user USER]\n"
-	      "                [--mem-per-job SIZE] [--load-average L]\n"
+	      "                [--mem-per-job SIZE] [--load-average L]"
+	      " [--charge]\n"
 	      "                [--] COMMAND [ARG...]\n"
 	      "       jobproxy --serve SOCKET [-j N] [--mode OCTAL]"
 	      " [--group GROUP]\n"
@@ -98,6 +100,9 @@ static void usage(FILE *f)
 	      "  --load-average L     ... and while the load, counting the jobs\n"
 	      "                       just started, is below L (as make's\n"
 	      "                       --load-average)\n"
+	      "  --charge             take tokens for COMMAND's processes beyond\n"
+	      "                       the slots it holds (it ignores the\n"
+	      "                       jobserver); env JOBPROXY_CHARGE=1\n"
 	      "  --style=pipe|fifo    the child's jobserver (default: the parent's\n"
 	      "                       style; a root pool: pipe, fifo for ninja;\n"
 	      "                       env JOBPROXY_STYLE)\n"
@@ -338,6 +343,7 @@ static void apply(struct opts *o, const struct opt *t, const char *v)
 			usage_error("bad --mem-per-job (a size: 700M, 2G...)", v);
 		break;
 	case O_LOAD_AVERAGE: o->load_max = parse_load(v); break;
+	case O_CHARGE: o->charge = 1; break;
 	case O_JOBS: case NOPT: break;	/* jobs_opt() */
 	}
 }
@@ -415,6 +421,10 @@ static void parse(struct opts *o, int argc, char **argv)
 
 		if (!seen[O_STYLE])
 			o->style = env;
+		/* the nix hook and the daemon's clients turn it on so */
+		if (!o->charge && getenv("JOBPROXY_CHARGE") &&
+		    !strcmp(getenv("JOBPROXY_CHARGE"), "1"))
+			o->charge = 1;
 	}
 }
 

@@ -32,6 +32,7 @@ struct opts {
 	const char *trace;	/* --trace FILE, or NULL */
 	enum style style;	/* --style, else JOBPROXY_STYLE */
 	const char *connect;	/* --connect SOCKET, or NULL */
+	int charge;		/* --charge, or JOBPROXY_CHARGE=1 */
 
 	/* --serve and --status */
 	const char *sock;	/* their SOCKET */

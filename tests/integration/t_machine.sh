@@ -119,6 +119,41 @@ t_load_average_holds_are_reported() {
 	expect "tokens relayed" "$(sed -n 's/.*stats: relayed \([0-9]*\),.*/\1/p' err)" 0
 }
 
+# --charge: a command running 4 busy processes on its one slot, never
+# reading the jobserver, is charged tokens from the pool above (it waits
+# for the warning, the event, with a generous limit), is warned about
+# exactly once, and every token is back in the pool at exit.
+t_charge_takes_tokens_for_a_tree_that_ignores_the_jobserver() {
+	cat >busy.sh <<'EOF'
+pids=
+for i in 1 2 3 4; do sh -c 'while :; do :; done' & pids="$pids $!"; done
+i=0
+until grep -q 'ignores the jobserver' "$1" || [ $i -ge 1500 ]; do
+	i=$((i + 1)); sleep 0.02
+done
+kill $pids
+wait
+grep -q 'ignores the jobserver' "$1"
+EOF
+	"$POOL" -j 4 --report rep -- "$JP" --stats --charge sh busy.sh \
+		"$PWD/err" 2>err || die "status $?: $(cat err)"
+	expect "warnings" "$(grep -c 'jobproxy: sh runs [0-9]* processes on 1 slot: it ignores the jobserver' err)" 1
+	grep -q 'stats: charge: [0-9]* look(s), at most [1-9]' err ||
+		die "nothing charged: $(cat err)"
+	expect "pool whole" "$(field start rep) $(field end rep)" "3 3"
+}
+
+# JOBPROXY_CHARGE=1 turns it on too (the nix hook, the daemon's clients);
+# without it nothing is watched.
+t_charge_from_the_environment() {
+	JOBPROXY_CHARGE=1 "$POOL" -j 2 --report rep -- "$JP" --stats true \
+		2>err || die "status $?"
+	grep -q 'stats: charge:' err || die "not on: $(cat err)"
+	"$POOL" -j 2 --report rep -- "$JP" --stats true 2>err
+	grep -q 'stats: charge:' err && die "on without asking: $(cat err)"
+	expect "pool whole" "$(field start rep) $(field end rep)" "1 1"
+}
+
 # Bad sizes and loads are usage errors (125), said in one line.
 t_bad_sizes_and_loads_are_usage_errors() {
 	for a in "--mem-per-job 7T" "--mem-per-job 0" "--mem-per-job=M" \
