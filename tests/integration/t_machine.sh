@@ -81,6 +81,7 @@ t_mem_per_job_daemon_runs_every_job() {
 d=\$!
 i=0
 while [ ! -S "$PWD/sock" ] && [ \$i -lt 3000 ]; do i=\$((i + 1)); sleep 0.01; done
+[ -S "$PWD/sock" ] || exit 1
 "$JP" --connect "$PWD/sock" make -k
 rc=\$?
 # the daemon sees the build gone a moment later: wait for that
@@ -89,7 +90,9 @@ until "$JP" --status "$PWD/sock" >"$PWD/status" &&
 	grep -q ' clients 0\$' "$PWD/status" || [ \$i -ge 3000 ]; do
 	i=\$((i + 1)); sleep 0.01
 done
-kill \$d
+# only a daemon that answers is ours to stop (a pid that died early may
+# be someone else's by now)
+"$JP" --status "$PWD/sock" >/dev/null 2>&1 && kill \$d
 wait \$d
 exit \$rc
 EOF
