@@ -36,10 +36,12 @@ CMOCKA_LIBS = -lcmocka
 
 OBJS = main.o proxy.o relay.o lease.o upstream.o daemon.o conn.o access.o proto.o \
        client.o sock.o fdpass.o jobserver.o makeflags.o tokens.o offer.o \
-       pidwatch.o signals.o trace.o msg.o util.o
+       pidwatch.o signals.o trace.o msg.o util.o gate.o budget.o machine.o \
+       charge.o proctree.o
 HDRS = opts.h proxy.h lease.h upstream.h daemon.h access.h proto.h client.h sock.h \
        fdpass.h jobserver.h makeflags.h tokens.h offer.h pidwatch.h \
-       signals.h trace.h msg.h util.h
+       signals.h trace.h msg.h util.h gate.h budget.h machine.h \
+       charge.h proctree.h
 # The tests, in folders by kind: tests/unit (cmocka), tests/integration
 # (t_*.sh against the real binary), tests/fuzz (libFuzzer), tests/helpers
 # (the programs the integration tests drive), tests/tools (scripts).

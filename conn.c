@@ -232,9 +232,9 @@ static char *dup_text(const char *s)
 	return d ? memcpy(d, s, n) : NULL;
 }
 
-static char *report(const struct daemon *D)
+static char *report(struct daemon *D)
 {
-	size_t i, cap = 64 + 96 * D->n, k;
+	size_t i, cap = 224 + 96 * D->n, k;
 	unsigned long clients = 0;
 	char *s = malloc(cap);
 
@@ -243,6 +243,16 @@ static char *report(const struct daemon *D)
 	for (i = 0; i < D->n; i++)
 		clients += conn_is_job(D->c[i]);
 	k = proto_status_head(s, cap, D->jobs, D->pool.free, clients);
+	/* --mem-per-job, --load-average: what the machine lets out now */
+	if (D->gate.on && k < cap) {
+		char line[160];
+
+		gate_cap(&D->gate);
+		gate_summary(&D->gate, line, sizeof line);
+		k += (size_t)snprintf(s + k, cap - k, "budget %s\n", line);
+		if (k >= cap)
+			k = cap - 1;
+	}
 	for (i = 0; i < D->n; i++)
 		if (conn_is_job(D->c[i]))
 			k += proto_status_client(s + k, cap - k,

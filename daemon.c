@@ -38,16 +38,50 @@
 
 /* ---- the pool ---- */
 
-/* Give free tokens to connections that want one, round-robin. */
+/*
+ * The jobs the gate counts: a token is out once its build has read it
+ * (a return kept parked for the build's next job is back in, and its
+ * read again a job that starts), and each build runs one job on its
+ * implicit slot.  *PARKED: tokens waiting unread anywhere.
+ */
+static void gate_count(struct daemon *D, unsigned long *parked)
+{
+	unsigned long out = 0;
+	int clients = 0;
+	size_t i;
+
+	*parked = 0;
+	for (i = 0; i < D->n; i++) {
+		const struct conn *c = D->c[i];
+
+		if (!conn_is_job(c))
+			continue;
+		clients++;
+		out += c->lease.tok.taken - c->lease.parked;
+		*parked += c->lease.parked;
+	}
+	gate_jobs(&D->gate, out > INT_MAX ? INT_MAX : (int)out, clients);
+}
+
+/*
+ * Give free tokens to connections that want one, round-robin.  With
+ * --mem-per-job or --load-average each goes out only if the gate lets it,
+ * and one at a time: a parked token is not yet a job the readings show,
+ * so the next waits until it has been read (or idled back).
+ */
 static void distribute(struct daemon *D, int64_t now)
 {
-	int later = -1;
+	int later = -1, asked = 0;
+	unsigned long parked = 0;
 	size_t i, k;
 
+	D->recheck = -1;
 	if (D->stopping || D->n == 0)
 		return;
 	if (D->rr >= D->n)
 		D->rr = 0;
+	if (D->gate.on)
+		gate_count(D, &parked);
 	for (k = 0; k < D->n && D->pool.free > 0; k++) {
 		struct conn *c;
 
@@ -56,9 +90,16 @@ static void distribute(struct daemon *D, int64_t now)
 		if (!conn_is_job(c) || !c->lease.ret_open ||
 		    !lease_wants(&c->lease, now, &later))
 			continue;
+		asked = 1;
+		if (D->gate.on && (parked > 0 ||
+				   !gate_ask(&D->gate, &D->recheck)))
+			break;
 		lease_offer(&c->lease, now);
 		D->rr = (i + 1) % D->n;
+		parked = 1;
 	}
+	if (!asked || (D->pool.free <= 0 && D->recheck < 0))
+		gate_quiet(&D->gate);
 }
 
 void daemon_resize(struct daemon *D, int jobs, const char *why)
@@ -70,6 +111,7 @@ void daemon_resize(struct daemon *D, int jobs, const char *why)
 	D->pool.free += (long)jobs - D->jobs;
 	jp_warn("%s: pool of %d slots, was %d", why, jobs, D->jobs);
 	D->jobs = jobs;
+	D->gate.b.conf.pool = jobs;
 }
 
 static int held_anywhere(const struct daemon *D)
@@ -182,6 +224,8 @@ static int setup(struct daemon *D, const struct opts *o)
 		D->jobs = cores();
 	up_init(&D->pool);
 	up_counter(&D->pool, D->jobs);
+	gate_init(&D->gate, D->jobs, o->mem_per_job, o->load_max);
+	D->recheck = -1;
 	D->lfd = -1;
 	D->pl = -1;
 	if (conn_room(D) < 0) {
@@ -239,6 +283,8 @@ static int prepare(struct daemon *D, int64_t now, int *timeout)
 	}
 	for (i = 0; i < D->n; i++)
 		n = watch(D->c[i], D->pfd, n, now, timeout);
+	if (D->recheck >= 0)	/* a token held back: look again then */
+		timeout_lower(timeout, D->recheck);
 	if (D->accept_paused && D->n == 0 && *timeout < 0)
 		*timeout = 1000;	/* nothing will close: retry */
 	return n;

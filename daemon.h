@@ -6,6 +6,7 @@
 #ifndef JOBPROXY_DAEMON_H
 #define JOBPROXY_DAEMON_H
 
+#include "gate.h"
 #include "lease.h"
 #include "msg.h"
 #include "opts.h"
@@ -47,6 +48,9 @@ struct daemon {
 	int jobs;		/* N */
 	struct upstream pool;	/* free tokens; below 0 while a shrunk pool
 				 * still waits for tokens to come back */
+	struct gate gate;	/* --mem-per-job, --load-average */
+	int recheck;		/* held back: ask the gate again in this many
+				 * ms (-1: no hold) */
 	struct conn **c;
 	size_t n, cap;
 	struct pollfd *pfd;	/* room for 2 + CAP * CONN_POLLS */

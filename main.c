@@ -37,7 +37,7 @@ enum id {
 	O_VERBOSE, O_STATS, O_TRACE, O_STYLE, O_NO_INSERT, O_CONNECT,
 	O_DAEMON_USER, O_SERVE, O_STATUS, O_MODE, O_GROUP, O_ALLOW,
 	O_MAX_CLIENTS, O_MAX_PER_UID, O_JOBS_FILE, O_HELP, O_VERSION, O_JOBS,
-	NOPT
+	O_MEM_PER_JOB, O_LOAD_AVERAGE, O_CHARGE, NOPT
 };
 
 static const struct opt {
@@ -64,6 +64,9 @@ static const struct opt {
 	{ O_HELP, "--help", "-h", 0, W | S | T },
 	{ O_VERSION, "--version", "-V", 0, W | S | T },
 	{ O_JOBS, "--jobs", "-j", 1, W | S },
+	{ O_MEM_PER_JOB, "--mem-per-job", NULL, 1, W | S },
+	{ O_LOAD_AVERAGE, "--load-average", NULL, 1, W | S },
+	{ O_CHARGE, "--charge", NULL, 0, W },
 };
 
 static void usage(FILE *f)
@@ -72,12 +75,15 @@ static void usage(FILE *f)
 	      " [--style=pipe|fifo]\n"
 	      "                [--no-insert] [--connect SOCKET]"
 	      " [--daemon-user USER]\n"
+	      "                [--mem-per-job SIZE] [--load-average L]"
+	      " [--charge]\n"
 	      "                [--] COMMAND [ARG...]\n"
 	      "       jobproxy --serve SOCKET [-j N] [--mode OCTAL]"
 	      " [--group GROUP]\n"
 	      "                [--allow UID,...] [--max-clients N]"
 	      " [--max-per-uid N]\n"
-	      "                [--jobs-file FILE]\n"
+	      "                [--jobs-file FILE] [--mem-per-job SIZE]"
+	      " [--load-average L]\n"
 	      "       jobproxy --status SOCKET [--daemon-user USER]\n"
 	      "Run COMMAND on a private jobserver fed from the one in\n"
 	      "CARGO_MAKEFLAGS, MAKEFLAGS or MFLAGS, and give back to it every\n"
@@ -86,6 +92,17 @@ static void usage(FILE *f)
 	      "  -j N, --jobs=N       with no jobserver around, be the root pool\n"
 	      "                       of N slots, at most 65536 (0, or -j alone\n"
 	      "                       before COMMAND: NIX_BUILD_CORES, else CPUs)\n"
+	      "  --mem-per-job SIZE   a pool of our own (-j N, --serve) hands out\n"
+	      "                       a token only while the memory left\n"
+	      "                       (machine or cgroup) holds one more job of\n"
+	      "                       SIZE\n"
+	      "                       (k, M, G: powers of 1024)\n"
+	      "  --load-average L     ... and while the load, counting the jobs\n"
+	      "                       just started, is below L (as make's\n"
+	      "                       --load-average)\n"
+	      "  --charge             take tokens for COMMAND's processes beyond\n"
+	      "                       the slots it holds (it ignores the\n"
+	      "                       jobserver); env JOBPROXY_CHARGE=1\n"
 	      "  --style=pipe|fifo    the child's jobserver (default: the parent's\n"
 	      "                       style; a root pool: pipe, fifo for ninja;\n"
 	      "                       env JOBPROXY_STYLE)\n"
@@ -241,6 +258,19 @@ static enum style env_style(void)
 	return STYLE_AUTO;
 }
 
+/* --load-average L: a positive decimal number, as make's -l takes. */
+static double parse_load(const char *v)
+{
+	char *end;
+	double l;
+
+	errno = 0;
+	l = strtod(v, &end);
+	if (*v < '0' || *v > '9' || *end || errno || !(l > 0) || l > 1e6)
+		usage_error("bad --load-average (a number above 0)", v);
+	return l;
+}
+
 static void parse_allow(struct opts *o, const char *list)
 {
 	char buf[1024], *w, *save = NULL;
@@ -308,6 +338,12 @@ static void apply(struct opts *o, const struct opt *t, const char *v)
 	case O_JOBS_FILE: o->jobs_file = v; break;
 	case O_HELP: usage(stdout); exit(0);
 	case O_VERSION: puts("jobproxy " JOBPROXY_VERSION); exit(0);
+	case O_MEM_PER_JOB:
+		if (!num_size(v, &o->mem_per_job))
+			usage_error("bad --mem-per-job (a size: 700M, 2G...)", v);
+		break;
+	case O_LOAD_AVERAGE: o->load_max = parse_load(v); break;
+	case O_CHARGE: o->charge = 1; break;
 	case O_JOBS: case NOPT: break;	/* jobs_opt() */
 	}
 }
@@ -385,6 +421,10 @@ static void parse(struct opts *o, int argc, char **argv)
 
 		if (!seen[O_STYLE])
 			o->style = env;
+		/* the nix hook and the daemon's clients turn it on so */
+		if (!o->charge && getenv("JOBPROXY_CHARGE") &&
+		    !strcmp(getenv("JOBPROXY_CHARGE"), "1"))
+			o->charge = 1;
 	}
 }
 

@@ -4,6 +4,7 @@
 #ifndef JOBPROXY_OPTS_H
 #define JOBPROXY_OPTS_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #define OPTS_MAX_ALLOW 64	/* users in --allow */
@@ -31,6 +32,7 @@ struct opts {
 	const char *trace;	/* --trace FILE, or NULL */
 	enum style style;	/* --style, else JOBPROXY_STYLE */
 	const char *connect;	/* --connect SOCKET, or NULL */
+	int charge;		/* --charge, or JOBPROXY_CHARGE=1 */
 
 	/* --serve and --status */
 	const char *sock;	/* their SOCKET */
@@ -41,6 +43,10 @@ struct opts {
 	int max_clients;	/* connections in all (default 1024) */
 	int max_per_uid;	/* connections of one uid (default 256) */
 	const char *jobs_file;	/* --jobs-file: N, re-read on SIGHUP */
+
+	/* the pool of our own (-j N, --serve): budget.h */
+	int64_t mem_per_job;	/* --mem-per-job SIZE in bytes, 0: off */
+	double load_max;	/* --load-average L, 0: off */
 };
 
 /* The three modes, each given what main.c parsed.  The wrapper never

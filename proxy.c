@@ -23,6 +23,7 @@
  * the reason a build fails.
  */
 #include "proxy.h"
+#include "proctree.h"
 #include "msg.h"
 #include "pidwatch.h"
 #include "client.h"
@@ -339,6 +340,10 @@ static int setup(struct proxy *P)
 	if (P->root) {
 		up_counter(&P->up, P->jobs - 1);
 		jp_verbose("root pool of %d slots", P->jobs);
+		/* the command's own slot is the implicit one: N - 1 out */
+		gate_init(&P->gate, P->jobs - 1, P->o->mem_per_job,
+			  P->o->load_max);
+		P->gate.trace = P->lease.trace;
 	} else if (up_open(&P->up, &P->auth) < 0) {
 		return -1;
 	}
@@ -438,6 +443,9 @@ static void spawn(struct proxy *P)
 		lease_close(&P->lease);
 		exit(pw_exec_status(err));
 	}
+	gate_jobs(&P->gate, 0, 1);
+	if (P->tree != TREE_NONE)
+		charge_init(&P->charge, now_ms());
 	jp_verbose("running %s as pid %ld", P->argv[0], (long)P->pid);
 }
 
@@ -447,6 +455,8 @@ static void finish(struct proxy *P)
 	const struct tokens *t = &P->lease.tok;
 	unsigned long back, unread;
 
+	if (P->charge.charged > 0)
+		up_put(&P->up, P->charged, (unsigned long)P->charge.charged);
 	back = lease_hand_back(&P->lease, &unread);
 	trace_close(P->lease.trace);
 	P->lease.trace = NULL;
@@ -456,6 +466,15 @@ static void finish(struct proxy *P)
 		jp_warn("stats: relayed %lu, peak held %lu, handed back %lu"
 			" after exit, over-returns refused %lu",
 			t->relayed, t->peak, t->handed_back, t->refused);
+	if (P->o->stats && P->gate.on) {
+		char line[160];
+
+		gate_summary(&P->gate, line, sizeof line);
+		jp_warn("stats: root pool %s", line);
+	}
+	if (P->o->stats && P->tree != TREE_NONE)
+		jp_warn("stats: charge: %lu look(s), at most %d token(s)"
+			" charged", P->charge.looks, P->charge.peak);
 	lease_close(&P->lease);
 	up_close(&P->up);
 	pw_exit_like(P->status);
@@ -500,6 +519,15 @@ void wrap_main(const struct opts *o)
 		no_parent(&P, o->argv0);
 	else if (P.jobs >= 0)
 		jp_verbose("-j ignored: the parent jobserver sets the pool");
+	if (o->charge) {
+		P.tree = tree_usable("");
+		if (P.tree == TREE_NONE)
+			jp_warn("--charge: no /proc to watch %s's processes"
+				" in: going on without", o->argv[0]);
+	}
+	if (!P.root && (o->mem_per_job > 0 || o->load_max > 0))
+		jp_verbose("--mem-per-job and --load-average ignored: they"
+			   " apply to a pool of our own (-j N, --serve)");
 	if (setup(&P) < 0)
 		run_plain(&P);
 	insert_make(&P, o->argv0);

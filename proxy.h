@@ -7,6 +7,8 @@
 #ifndef JOBPROXY_PROXY_H
 #define JOBPROXY_PROXY_H
 
+#include "charge.h"
+#include "gate.h"
 #include "lease.h"
 #include "makeflags.h"
 #include "opts.h"
@@ -14,6 +16,7 @@
 
 #include <sys/types.h>
 
+#define CHARGE_MAX 256		/* most tokens --charge holds */
 #define NVARS 3			/* CARGO_MAKEFLAGS, MAKEFLAGS, MFLAGS */
 
 /* The whole state of one wrapper. */
@@ -32,6 +35,12 @@ struct proxy {
 	/* jobservers */
 	int root;		/* no parent: a pool of our own (-j N) */
 	struct upstream up;	/* where the tokens come from */
+	struct gate gate;	/* root pool: --mem-per-job, --load-average */
+
+	/* --charge: tokens held for a command that ignores the jobserver */
+	int tree;		/* proctree.h's way down /proc; TREE_NONE: off */
+	struct charge charge;
+	unsigned char charged[CHARGE_MAX]; /* their bytes, CHARGE.charged */
 	struct lease lease;	/* the command's jobserver and its tokens */
 	int want_r, want_w;	/* a jobproxy below says "I wait" (want_w is
 				 * the command's) */

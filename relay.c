@@ -13,7 +13,9 @@
 #include "proxy.h"
 #include "msg.h"
 #include "pidwatch.h"
+#include "proctree.h"
 #include "signals.h"
+#include "trace.h"
 #include "util.h"
 
 #include <errno.h>
@@ -184,6 +186,43 @@ static void degrade(struct proxy *P)
 	}
 }
 
+/*
+ * --charge: a look at the command's tree is due.  Take from the parent,
+ * without waiting, up to the tokens the tree runs beyond its slots, or
+ * give back what it no longer needs.  The tree's slots are the tokens it
+ * has read from us (not those parked) and its implicit one.
+ */
+static void charge_round(struct proxy *P, int64_t now)
+{
+	struct charge *C = &P->charge;
+	int run = tree_runnable("", P->pid, P->tree), n, k = 0;
+	char line[160];
+
+	if (run < 0)
+		return;		/* exited between two waitpid()s */
+	n = charge_look(C, run, (int)(P->lease.tok.taken - P->lease.parked),
+			now);
+	if (n > CHARGE_MAX - C->charged)
+		n = CHARGE_MAX - C->charged;
+	while (k < n && up_take(&P->up, &P->charged[C->charged + k]))
+		k++;
+	if (n < 0) {
+		k = -n < C->charged ? n : -C->charged;
+		up_put(&P->up, &P->charged[C->charged + k],
+		       (unsigned long)-k);
+	}
+	if (k)
+		charge_took(C, k);
+	if (k && P->lease.trace) {
+		trace_instant(P->lease.trace, k > 0 ? "charged" : "uncharged",
+			      (unsigned long)(k > 0 ? k : -k));
+		trace_counter(P->lease.trace, "charged for the tree",
+			      (unsigned long)C->charged);
+	}
+	if (charge_warning(C, P->argv[0], line, sizeof line))
+		jp_warn("%s", line);
+}
+
 /* One round's poll() entries. */
 struct round {
 	struct pollfd pfd[3 + LEASE_POLLS];
@@ -197,10 +236,25 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 	int timeout = -1, offer, fd;
 
 	lease_expire(&P->lease, now, &timeout);
+	/* --charge: only then is there a look to wake up for */
+	if (P->tree != TREE_NONE && charge_due(&P->charge, now / 1000,
+					       &timeout))
+		charge_round(P, now / 1000);
 	offer = lease_wants(&P->lease, now, &timeout);
-	/* Our own pool answers at once: no need to wait for it. */
-	if (offer && P->up.counter && lease_offer(&P->lease, now))
+	/* Our own pool answers at once: no need to wait for it, but a
+	 * root pool asks its budget first (gate.h): held back, the command
+	 * waits in its read() and we look again at the timeout or at its
+	 * next return.  A token is out once the command has read it: a
+	 * return kept parked for its next job is back in, and its read
+	 * again is a job that starts (and will need its memory). */
+	gate_jobs(&P->gate, (int)(P->lease.tok.taken - P->lease.parked), 1);
+	if (offer && P->up.counter && P->up.free > 0 &&
+	    !gate_ask(&P->gate, &timeout))
 		offer = 0;
+	else if (offer && P->up.counter && lease_offer(&P->lease, now))
+		offer = 0;
+	else if (!offer || (P->up.counter && P->up.free <= 0))
+		gate_quiet(&P->gate);
 	r->n = 0;
 	r->want = r->parent = -1;
 	r->pfd[r->n++] = (struct pollfd){ P->sigfd, POLLIN, 0 };
@@ -228,6 +282,13 @@ static void dispatch(struct proxy *P, struct round *r)
 	if (r->want >= 0 && r->pfd[r->want].revents)
 		on_want(P);
 	lease_ready(&P->lease, r->pfd + r->lease, now, &news);
+	if (P->tree != TREE_NONE) {
+		int i;
+
+		for (i = r->lease; i < r->n; i++)
+			if (r->pfd[i].revents)	/* the command's tokens */
+				charge_poke(&P->charge, now / 1000);
+	}
 	if (news.refused)
 		jp_verbose("refused %lu token(s) the child never took",
 			   news.refused);

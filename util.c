@@ -110,3 +110,28 @@ int num_int(const char *s, int min, int max, int *out)
 	*out = (int)v;
 	return 1;
 }
+
+int num_size(const char *s, int64_t *out)
+{
+	const int64_t max = (int64_t)1 << 50;
+	const char *end;
+	uint64_t v;
+	int shift = 0;
+
+	if (!num_parse(s, 10, (uint64_t)max, &end, &v))
+		return 0;
+	if (*end && !end[1]) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return 0;
+		}
+	} else if (*end) {
+		return 0;
+	}
+	if (v == 0 || v > (uint64_t)max >> shift)
+		return 0;
+	*out = (int64_t)(v << shift);
+	return 1;
+}

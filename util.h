@@ -47,4 +47,11 @@ int num_parse(const char *s, int base, uint64_t max, const char **end,
 /* All of S, decimal, in MIN..MAX (MIN >= 0): 1 with *OUT set, or 0. */
 int num_int(const char *s, int min, int max, int *out);
 
+/*
+ * A size in bytes: decimal digits, then k, M or G (powers of 1024, either
+ * case) or nothing, at least 1 byte, at most 2^50 (a PiB): 1 with *OUT set,
+ * or 0.
+ */
+int num_size(const char *s, int64_t *out);
+
 #endif

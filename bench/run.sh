@@ -24,12 +24,17 @@
 #   4 footprint  peak RSS and CPU of one jobproxy in front of a -j4 build;
 #              its wakeups while the child sleeps
 #   5 scale    BENCH_SCALE_N jobproxies alive at once on one -j8 pool
+#   7 machine  issue 13: 4 jobs of 600 MiB (tests/helpers/memhog) in a
+#              1.5 GiB memory cgroup (tests/tools/memcg.sh, root only):
+#              make -j4 -k vs jobproxy -j 4 --mem-per-job 700M make -k; wall
+#              time and jobs the OOM killer ended; and the wakeups of a
+#              --charge jobproxy whose child is idle
 #   6 real     GNU grep (Debian source package, automake SUBDIRS) built with
 #              make -jN vs jobproxy make -jN
 #
 # Settings (environment):
 #   BENCH_RUNS=5          runs per figure (median)
-#   BENCH_ONLY="1 2 3 4 5 6"   which scenarios
+#   BENCH_ONLY="1 2 3 4 5 6 7" which scenarios
 #   BENCH_K=20000         acquire+release loops per relay sample
 #   BENCH_JOBS="2 4 8"    -jN of scenario 2
 #   BENCH_CRASH_J=8       -jN of scenario 3
@@ -48,7 +53,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$ROOT/build/bench
 RUNS=${BENCH_RUNS:-5}
-ONLY=${BENCH_ONLY:-1 2 3 4 5 6}
+ONLY=${BENCH_ONLY:-1 2 3 4 5 6 7}
 K=${BENCH_K:-20000}
 JOBS=${BENCH_JOBS:-2 4 8}
 CJ=${BENCH_CRASH_J:-8}
@@ -638,9 +643,42 @@ s6() {
 	done
 }
 
+# ---- 7: machine (issue 13) ---------------------------------------------------
+s7() {
+	say "== 7 machine: 4 x 600 MiB jobs in a 1.5 GiB cgroup; --charge idle"
+	mkdir -p "$T/mem"
+	printf 'all: a b c d\na b c d: ; @%s 600 --ms 1000\n' \
+		"$ROOT/tests/helpers/memhog" >"$T/mem/Makefile"
+	for r in $(runs); do
+		for m in plain jp; do
+			if [ $m = plain ]; then set -- make -j4 -k
+			else set -- "$JP" -j 4 --mem-per-job 700M make -k; fi
+			rm -f "$T/memrep"
+			m0=$(date +%s.%N)
+			(cd "$T/mem" && MEMCG_REPORT=$T/memrep sh \
+				"$ROOT/tests/tools/memcg.sh" 1536M "$@" \
+				>/dev/null 2>"$T/memerr")
+			m1=$(date +%s.%N)
+			[ -f "$T/memrep" ] || { say "  $(cat "$T/memerr")"; return; }
+			rec "s7.$m.wall" "$(calc "$m1 - $m0")"
+			rec "s7.$m.killed" "$(sed -n 's/^oom_kill //p' "$T/memrep")"
+		done
+		clr
+		"$BH" run --timeout 60 --out "$T/run" -- "$POOL" -j4 -- "$JP" \
+			--charge "$BH" sleepstat "$T/ss" >/dev/null 2>&1
+		rec s7.charge.wake "$(kv wakeups "$T/ss")"
+	done
+	p=$(med s7.plain.wall) q=$(med s7.jp.wall)
+	row "7-machine 1.5 GiB" "wall s, 4 x 600 MiB (jp: --mem-per-job 700M)" "$p" "$q" "$(ratio "$p" "$q")" - -
+	p=$(max s7.plain.killed) q=$(max s7.jp.killed)
+	row "7-machine 1.5 GiB" "jobs killed by the OOM killer (most)" "$p" "$q" - 0 "$(ok "$q" == 0)"
+	q=$(max s7.charge.wake)
+	row 7-machine "wakeups/2 s, --charge, child idle" - "$q" - 0 "$(ok "$q" == 0)"
+}
+
 # ---- main ----------------------------------------------------------------------------
 say "jobproxy bench: runs=$RUNS, jobproxy $REV, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-for s in 1 2 3 4 5 6; do
+for s in 1 2 3 4 5 6 7; do
 	on $s || continue
 	t0=$(date +%s)
 	"s$s"

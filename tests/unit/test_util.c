@@ -99,6 +99,35 @@ static void num_int_ranges(void **state)
 	assert_int_equal(num_int(NULL, 0, 1, &v), 0);
 }
 
+static void sizes(void **state)
+{
+	int64_t v = -1;
+
+	(void)state;
+	assert_int_equal(num_size("700M", &v), 1);
+	assert_int_equal(v, 700LL << 20);
+	assert_int_equal(num_size("2g", &v), 1);
+	assert_int_equal(v, 2LL << 30);
+	assert_int_equal(num_size("64k", &v), 1);
+	assert_int_equal(v, 64LL << 10);
+	assert_int_equal(num_size("4096", &v), 1);
+	assert_int_equal(v, 4096);
+	assert_int_equal(num_size("1048576G", &v), 1);
+	assert_int_equal(v, 1LL << 50);
+	v = 7;
+	assert_int_equal(num_size("1048577G", &v), 0);
+	assert_int_equal(num_size("0", &v), 0);
+	assert_int_equal(num_size("0M", &v), 0);
+	assert_int_equal(num_size("M", &v), 0);
+	assert_int_equal(num_size("", &v), 0);
+	assert_int_equal(num_size("7MB", &v), 0);
+	assert_int_equal(num_size("7T", &v), 0);
+	assert_int_equal(num_size("-1M", &v), 0);
+	assert_int_equal(num_size(" 1M", &v), 0);
+	assert_int_equal(num_size("99999999999999999999999M", &v), 0);
+	assert_int_equal(v, 7);
+}
+
 static void timeouts(void **state)
 {
 	int t = -1;
@@ -146,6 +175,7 @@ int main(void)
 		cmocka_unit_test(octal),
 		cmocka_unit_test(end_pointer),
 		cmocka_unit_test(num_int_ranges),
+		cmocka_unit_test(sizes),
 		cmocka_unit_test(timeouts),
 		cmocka_unit_test(clock_is_monotonic_64_bit),
 		cmocka_unit_test(cores_from_nix),
