@@ -12,6 +12,7 @@
  */
 #include "access.h"
 #include "makeflags.h"
+#include "masq.h"
 #include "msg.h"
 #include "opts.h"
 #include "util.h"
@@ -412,12 +413,27 @@ static void hold_stdio(void)
 	}
 }
 
+/*
+ * Run by a link's name (make, ninja, ... : masq.h): every word is the
+ * tool's, none ours; the style still comes from JOBPROXY_STYLE.
+ */
+static void link_opts(struct opts *o, char **argv)
+{
+	defaults(o, argv[0]);
+	o->link = 1;
+	o->argv = argv;
+	o->style = env_style();
+}
+
 int main(int argc, char **argv)
 {
 	static struct opts o;
 
 	hold_stdio();
-	parse(&o, argc, argv);
+	if (argc > 0 && masq_lookup(argv[0]))
+		link_opts(&o, argv);
+	else
+		parse(&o, argc, argv);
 	if (o.mode == MODE_SERVE)
 		return daemon_main(&o);
 	if (o.mode == MODE_STATUS)
