@@ -63,14 +63,14 @@ hook() {
 }
 
 # The hook's links on PATH reach a make that a script in a recipe starts
-# by name (as a configure script or a vendored build does): SIGKILLed
-# holding 3 tokens, they come back.
+# by name (as a configure script or a vendored build does): it is the
+# link, and SIGKILLed holding 3 tokens, they come back.
 t_setup_hook_script_started_make() {
 	need_tool bash
 	mkdir -p sub D
 	hook
 	printf 'all: ; +@sh build.sh\n' >Makefile
-	echo 'exec make -s -k -C sub' >build.sh
+	printf 'command -v make >which\nexec make -s -k -C sub\n' >build.sh
 	cat >sub/Makefile <<EOF
 all: a b c k
 a b c: ; @$TJOB $PWD/D --until $PWD/D/killed
@@ -78,6 +78,7 @@ k: ; @$TJOB $PWD/D --kill \$\$PPID --when 4
 EOF
 	$POOL -j4 --report r -- bash -c '. ./hook.sh; make -s -k' 2>err
 	expect "root pool after a script's make was SIGKILLed" "$(field end r)" 3
+	expect "the script's make" "$(cat which)" "$ROOT/libexec/jobproxy/make"
 	rm -rf D && mkdir D
 	$POOL -j4 --report r -- bash -c 'dontUseJobproxy=1; . ./hook.sh; make -s -k' 2>err
 	expect "the same with dontUseJobproxy" "$(field end r)" 0
