@@ -7,7 +7,7 @@
 #   make stress     seeded fault injection, 10,000 faults (not part of check)
 #   make fuzz       libFuzzer over the pure parts, FUZZ_SECONDS each
 #   make memcheck   the integration tests with jobproxy under valgrind
-#   make install    PREFIX=/usr/local DESTDIR= (binary and man page)
+#   make install    PREFIX=/usr/local DESTDIR= (binary, man page, links)
 #   SANITIZE=1      build with -fsanitize=address,undefined
 #   WERROR=1        warnings are errors (CI)
 #   STATIC=1        link statically (glibc: peak RSS under 1 MiB; user and
@@ -37,8 +37,8 @@ CMOCKA_LIBS = -lcmocka
 OBJS = main.o proxy.o relay.o lease.o upstream.o daemon.o conn.o access.o proto.o \
        client.o sock.o fdpass.o jobserver.o makeflags.o tokens.o offer.o \
        pidwatch.o signals.o trace.o msg.o util.o gate.o budget.o machine.o \
-       charge.o proctree.o
-HDRS = opts.h proxy.h lease.h upstream.h daemon.h access.h proto.h client.h sock.h \
+       charge.o proctree.o masq.o masqsys.o
+HDRS = masq.h masqsys.h opts.h proxy.h lease.h upstream.h daemon.h access.h proto.h client.h sock.h \
        fdpass.h jobserver.h makeflags.h tokens.h offer.h pidwatch.h \
        signals.h trace.h msg.h util.h gate.h budget.h machine.h \
        charge.h proctree.h
@@ -60,10 +60,20 @@ LEASE_HDR = lease.h upstream.h jobserver.h tokens.h offer.h trace.h msg.h \
 FUZZ_SECONDS = 60
 REPEAT = 1
 
-all: jobproxy
+LIBEXECDIR = $(PREFIX)/libexec
+# The link directory (see masq.c's list): jobproxy run by one of these
+# names runs the real tool further on PATH behind a jobproxy of its own.
+LINKS = make gmake gnumake ninja ninja-build samu cargo cmake
+
+all: jobproxy libexec/jobproxy/make
 
 jobproxy: $(OBJS)
 	$(CC) $(PLDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+# The build tree's own link directory, for the tests: relative links.
+libexec/jobproxy/make: Makefile
+	mkdir -p libexec/jobproxy
+	for l in $(LINKS); do ln -sf ../../jobproxy libexec/jobproxy/$$l; done
 
 $(OBJS): $(HDRS) Makefile
 
@@ -96,7 +106,7 @@ tests/unit/test_lease: tests/unit/test_lease.c $(LEASE_SRC) $(LEASE_HDR)
 	    $(LEASE_SRC) $(XLDFLAGS) $(CMOCKA_LIBS)
 
 # The masquerade directory's pure logic and its stat() probe (issue 12):
-# unit tested; not yet part of ./jobproxy.
+# unit tested.
 tests/unit/test_masq: tests/unit/test_masq.c masq.c masq.h masqsys.c masqsys.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_masq.c masq.c \
 	    masqsys.c $(XLDFLAGS) $(CMOCKA_LIBS)
@@ -142,7 +152,7 @@ tests/helpers/stress: tests/helpers/stress.c
 	$(CC) $(STD) $(WARN) $(WERR_$(WERROR)) $(CFLAGS) $(CPPFLAGS) -o $@ \
 	    tests/helpers/stress.c $(LDFLAGS)
 
-check: jobproxy $(TOOLS)
+check: jobproxy libexec/jobproxy/make $(TOOLS)
 	sh tests/tools/deps.sh
 	$(MAKE) $(UNIT)
 	REPEAT=$(REPEAT) sh tests/run.sh
@@ -150,7 +160,7 @@ check: jobproxy $(TOOLS)
 demo: jobproxy $(TOOLS)
 	sh examples/demo.sh
 
-memcheck: jobproxy $(TOOLS)
+memcheck: jobproxy libexec/jobproxy/make $(TOOLS)
 	sh tests/tools/deps.sh memcheck
 	JOBPROXY_MEMCHECK=1 sh tests/run.sh tests/integration/t_core.sh \
 	    tests/integration/t_insert.sh tests/integration/t_compat.sh \
@@ -171,11 +181,18 @@ install: jobproxy
 	chmod 755 $(DESTDIR)$(BINDIR)/jobproxy
 	cp man/jobproxy.1 $(DESTDIR)$(MANDIR)/man1/jobproxy.1
 	chmod 644 $(DESTDIR)$(MANDIR)/man1/jobproxy.1
+	mkdir -p $(DESTDIR)$(LIBEXECDIR)/jobproxy
+	for l in $(LINKS); do \
+	    ln -sf $(BINDIR)/jobproxy $(DESTDIR)$(LIBEXECDIR)/jobproxy/$$l; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/jobproxy $(DESTDIR)$(MANDIR)/man1/jobproxy.1
+	for l in $(LINKS); do rm -f $(DESTDIR)$(LIBEXECDIR)/jobproxy/$$l; done
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/jobproxy
 
 clean:
 	rm -f jobproxy $(OBJS) $(UNIT) $(TOOLS)
+	rm -rf libexec
 
 .PHONY: all check memcheck demo bench stress fuzz install uninstall clean

@@ -12,6 +12,7 @@
  */
 #include "access.h"
 #include "makeflags.h"
+#include "masq.h"
 #include "msg.h"
 #include "opts.h"
 #include "util.h"
@@ -103,10 +104,11 @@ static void usage(FILE *f)
 	      "  --charge             take tokens for COMMAND's processes beyond\n"
 	      "                       the slots it holds (it ignores the\n"
 	      "                       jobserver); env JOBPROXY_CHARGE=1\n"
-	      "  --style=pipe|fifo    the child's jobserver (default: the parent's\n"
-	      "                       style; a root pool: pipe, fifo for ninja;\n"
-	      "                       env JOBPROXY_STYLE)\n"
-	      "  --no-insert          do not put sub-makes behind jobproxy too\n"
+	      "  --style=pipe|fifo    the child's jobserver (default: make a pipe,\n"
+	      "                       ninja a fifo, else the parent's style, a\n"
+	      "                       root pool's pipe; env JOBPROXY_STYLE)\n"
+	      "  --no-insert          do not put sub-builds behind jobproxy too\n"
+	      "                       (no links first on PATH, no MAKE=)\n"
 	      "  --connect SOCKET     take tokens from the daemon at SOCKET (env\n"
 	      "                       JOBPROXY_SOCKET, with no jobserver around)\n"
 	      "  --daemon-user USER   trust a daemon of USER too (default: only\n"
@@ -452,12 +454,27 @@ static void hold_stdio(void)
 	}
 }
 
+/*
+ * Run by a link's name (make, ninja, ... : masq.h): every word is the
+ * tool's, none ours; the style still comes from JOBPROXY_STYLE.
+ */
+static void link_opts(struct opts *o, char **argv)
+{
+	defaults(o, argv[0]);
+	o->link = 1;
+	o->argv = argv;
+	o->style = env_style();
+}
+
 int main(int argc, char **argv)
 {
 	static struct opts o;
 
 	hold_stdio();
-	parse(&o, argc, argv);
+	if (argc > 0 && masq_lookup(argv[0]))
+		link_opts(&o, argv);
+	else
+		parse(&o, argc, argv);
 	if (o.mode == MODE_SERVE)
 		return daemon_main(&o);
 	if (o.mode == MODE_STATUS)

@@ -3,7 +3,11 @@
  * masq_search (masq.c, pure).
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +39,17 @@ static enum masq_probe probe(const char *file, void *ctx)
 	return access(file, X_OK) == 0 ? MASQ_OTHER : MASQ_NONE;
 }
 
+/* PATH, or when it is unset execvp's default, confstr(_CS_PATH), in DEF. */
+static const char *search_path(const char *path, char *def, size_t size)
+{
+	size_t n;
+
+	if (path)
+		return path;
+	n = confstr(_CS_PATH, def, size);
+	return n > 0 && n <= size ? def : "/bin:/usr/bin";
+}
+
 int masq_find_real(const char *name, const char *path, const char *after,
 		   dev_t self_dev, ino_t self_ino, char *buf, size_t size)
 {
@@ -43,11 +58,123 @@ int masq_find_real(const char *name, const char *path, const char *after,
 
 	s.dev = self_dev;
 	s.ino = self_ino;
-	if (!path) {
-		/* PATH unset: execvp's default, confstr(_CS_PATH). */
-		size_t n = confstr(_CS_PATH, def, sizeof def);
-
-		path = n > 0 && n <= sizeof def ? def : "/bin:/usr/bin";
-	}
+	path = search_path(path, def, sizeof def);
 	return masq_search(path, after, name, probe, &s, buf, size);
+}
+
+int masq_self(const char *argv0, dev_t *dev, ino_t *ino)
+{
+	struct stat st;
+
+	if (stat("/proc/self/exe", &st) != 0 &&
+	    !(argv0 && strchr(argv0, '/') && stat(argv0, &st) == 0))
+		return 0;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 1;
+}
+
+/* Is DIR a link directory of this binary: its "make" is us. */
+static int ours(const char *dir, dev_t dev, ino_t ino)
+{
+	char file[PATH_MAX];
+	struct stat st;
+
+	return snprintf(file, sizeof file, "%s/make", dir) < (int)sizeof file &&
+	       stat(file, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+int masq_link_dir(const char *argv0, dev_t self_dev, ino_t self_ino,
+		  char *buf, size_t size)
+{
+	static const char *const rel[] = { "/../libexec/jobproxy",
+					    "/libexec/jobproxy" };
+	const char *env = getenv("JOBPROXY_LINKS");
+	char self[PATH_MAX], dir[PATH_MAX], real[PATH_MAX];
+	size_t i;
+
+	if (env) {
+		/* Set and empty: no link directory (the MAKE= fallback). */
+		if (env[0] != '/' || strlen(env) >= size)
+			return 0;
+		memcpy(buf, env, strlen(env) + 1);
+		return 1;
+	}
+	if (!realpath("/proc/self/exe", self) &&
+	    !(argv0 && strchr(argv0, '/') && realpath(argv0, self)))
+		return 0;
+	*strrchr(self, '/') = '\0';
+	for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+		/*
+		 * The canonical path: cmake records the make it found by
+		 * the path it found it at, so it must be one that stays.
+		 */
+		if (snprintf(dir, sizeof dir, "%s%s", self, rel[i]) >=
+		    (int)sizeof dir || !realpath(dir, real) ||
+		    !ours(real, self_dev, self_ino) || strlen(real) >= size)
+			continue;
+		memcpy(buf, real, strlen(real) + 1);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * One mmap and a scan of a few hundred KiB, no exec: cheaper than running
+ * `make --version` at every sub-make, and make 4.3 (Debian 12, Ubuntu
+ * 22.04/24.04) has no such string, 4.4 has it in its option table.
+ */
+int masq_make_reads_fifo(const char *file)
+{
+	static const char key[] = "--jobserver-style";
+	const size_t kl = sizeof key - 1;
+	struct stat st;
+	const char *m, *p, *end;
+	void *map;
+	int fd, found = 0;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || st.st_size < (off_t)kl ||
+	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+			0)) == MAP_FAILED) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	m = map;
+	end = m + st.st_size - kl;
+	for (p = m; p <= end && !found; p++) {
+		p = memchr(p, '-', (size_t)(end - p) + 1);
+		if (!p)
+			break;
+		found = !memcmp(p, key, kl);
+	}
+	munmap(map, (size_t)st.st_size);
+	return found;
+}
+
+char *masq_child_path(const char *path, const char *links)
+{
+	char def[PATH_MAX];
+	size_t len;
+	char *out;
+
+	path = search_path(path, def, sizeof def);
+	len = masq_path_put_first(path, links, NULL, 0);
+	out = malloc(len + 1);
+	if (out)
+		masq_path_put_first(path, links, out, len + 1);
+	return out;
+}
+
+char *masq_self_path(const char *argv0)
+{
+	char buf[PATH_MAX];
+	char *r = realpath("/proc/self/exe", buf);
+
+	if (!r && strchr(argv0, '/'))
+		r = realpath(argv0, buf);
+	return strdup(r ? r : "jobproxy");
 }

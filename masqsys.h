@@ -15,4 +15,37 @@
 int masq_find_real(const char *name, const char *path, const char *after,
 		   dev_t self_dev, ino_t self_ino, char *buf, size_t size);
 
+/*
+ * Whether the make at FILE reads the fifo style: make 4.4 and later, told
+ * by the option only they know, "--jobserver-style", in the binary.  0
+ * when it cannot be read.
+ */
+int masq_make_reads_fifo(const char *file);
+
+/*
+ * This binary's device and inode (stat of /proc/self/exe, else of ARGV0
+ * when it has a '/'); 0 when neither can be had.
+ */
+int masq_self(const char *argv0, dev_t *dev, ino_t *ino);
+
+/*
+ * The link directory (see masq.h) into BUF: $JOBPROXY_LINKS when set, else
+ * <dir of this binary>/../libexec/jobproxy (installed), else <dir of this
+ * binary>/libexec/jobproxy (the build tree), each taken only when its
+ * "make" is this very binary.  Returns 1 with the absolute path, else 0.
+ */
+int masq_link_dir(const char *argv0, dev_t self_dev, ino_t self_ino,
+		  char *buf, size_t size);
+
+/*
+ * PATH for the child (PATH unset: the system's default search path, as
+ * execvp uses) with LINKS first, exactly once (masq_path_put_first), in
+ * a malloc'd string; NULL when out of memory.
+ */
+char *masq_child_path(const char *path, const char *links);
+
+/* This binary's absolute path, malloc'd ("jobproxy" as the last resort:
+ * found through PATH); NULL when out of memory. */
+char *masq_self_path(const char *argv0);
+
 #endif

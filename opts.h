@@ -29,6 +29,8 @@ struct opts {
 	char **argv;		/* the command */
 	int stats;		/* --stats */
 	int insert;		/* not --no-insert */
+	int link;		/* run by a link's name (masq.h): argv[0] is
+				 * the tool's, found further on PATH */
 	const char *trace;	/* --trace FILE, or NULL */
 	enum style style;	/* --style, else JOBPROXY_STYLE */
 	const char *connect;	/* --connect SOCKET, or NULL */

@@ -153,7 +153,10 @@ pid_t pw_spawn(const struct pw_child *c, int *exec_err)
 	cloexec(c->keep, c->nkeep, 0, oldkeep);
 	cloexec(c->drop, c->ndrop, 1, olddrop);
 	sig_block();
-	err = posix_spawnp(&pid, c->argv[0], NULL, &attr, c->argv, env);
+	/* A masquerade link's real tool runs by its file, argv[0] kept. */
+	err = c->file ? posix_spawn(&pid, c->file, NULL, &attr, c->argv, env)
+		      : posix_spawnp(&pid, c->argv[0], NULL, &attr, c->argv,
+				     env);
 	sig_unblock();
 	restore_fdflags(c->drop, c->ndrop, olddrop);
 	restore_fdflags(c->keep, c->nkeep, oldkeep);
@@ -186,11 +189,14 @@ enum pw_state pw_wait(pid_t pid, int *status)
 	return PW_EXITED;
 }
 
-void pw_exec(char *const argv[])
+void pw_exec(const char *file, char *const argv[])
 {
 	int err;
 
-	execvp(argv[0], argv);
+	if (file)
+		execv(file, argv);
+	else
+		execvp(argv[0], argv);
 	err = errno;
 	report_exec(argv[0], err);
 	exit(pw_exec_status(err));

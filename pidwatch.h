@@ -9,6 +9,7 @@
 /* What the child gets that jobproxy itself does not have. */
 struct pw_child {
 	char *const *argv;
+	const char *file;	/* the file to run, or NULL: argv[0] on PATH */
 	const int *keep;	/* fds made inheritable */
 	int nkeep;
 	const int *drop;	/* fds closed (the parent's jobserver) */
@@ -38,11 +39,14 @@ enum pw_state { PW_NOTHING, PW_EXITED, PW_STOPPED, PW_CONTINUED };
  */
 enum pw_state pw_wait(pid_t pid, int *status);
 
-/* Exec ARGV in place of jobproxy; on failure report and exit 127/126. */
+/*
+ * Exec ARGV in place of jobproxy (FILE, or argv[0] found on PATH when FILE
+ * is NULL); on failure report and exit 127/126.
+ */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((noreturn))
 #endif
-void pw_exec(char *const argv[]);
+void pw_exec(const char *file, char *const argv[]);
 
 /* The exit code for a failed exec: 127 not found, 126 found but unusable. */
 int pw_exec_status(int err);

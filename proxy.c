@@ -23,6 +23,8 @@
  * the reason a build fails.
  */
 #include "proxy.h"
+#include "masq.h"
+#include "masqsys.h"
 #include "proctree.h"
 #include "msg.h"
 #include "pidwatch.h"
@@ -145,30 +147,58 @@ static int find_daemon(struct proxy *P)
 	return 1;
 }
 
-static const char *base(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
 static int is_make(const char *cmd)
 {
-	const char *b = base(cmd);
+	const char *b = masq_basename(cmd);
 
 	return !strcmp(b, "make") || !strcmp(b, "gmake") ||
 	       !strcmp(b, "gnumake") || !strncmp(b, "make-", 5);
 }
 
-/* Our own path, for sub-makes to run us by. */
-static char *self_path(const char *argv0)
+/*
+ * Insertion through the link directory (masq.h): the child's PATH gets it
+ * first, exactly once, so every make, ninja, cargo or cmake started by
+ * name at any depth (a recipe's $(MAKE), a script, a cargo build script, a
+ * ninja edge) runs a link, which puts a jobproxy of its own in front of
+ * the real tool.  Nothing a Makefile can see changes: $(MAKE) stays
+ * "make".  A wrapped tool named without a '/' is found further on PATH,
+ * never this binary (by inode), after the link directory when we run as
+ * a link, so that two installs do not run each other in turn.  Run by a
+ * link whose real tool is nowhere: "not found", 127, as a shell says.
+ */
+static void find_tool(struct proxy *P)
 {
-	char buf[PATH_MAX];
-	char *r = realpath("/proc/self/exe", buf);
+	const struct masq_tool *t = masq_lookup(P->argv[0]);
+	const char *path = getenv("PATH");
+	dev_t dev = 0;
+	ino_t ino = 0;
+	int self = masq_self(P->o->argv0, &dev, &ino);
 
-	if (!r && strchr(argv0, '/'))
-		r = realpath(argv0, buf);
-	return strdup(r ? r : "jobproxy");	/* last resort: PATH */
+	P->links[0] = '\0';
+	if (P->o->insert && self &&
+	    !masq_link_dir(P->o->argv0, dev, ino, P->links, sizeof P->links))
+		P->links[0] = '\0';
+	if (P->o->insert && !P->links[0] && !getenv("JOBPROXY_LINKS"))
+		jp_verbose("no link directory: sub-makes get MAKE= instead");
+	if (P->links[0]) {
+		P->path_env = masq_child_path(path, P->links);
+		if (!P->path_env)
+			P->links[0] = '\0';
+		jp_verbose("link directory %s first on the child's PATH",
+			   P->links);
+	}
+	if (!t || (!P->o->link && strchr(P->argv[0], '/')))
+		return;		/* run as given: a path is the user's choice */
+	if (self && masq_find_real(t->name, path, P->o->link && P->links[0] ?
+				   P->links : NULL, dev, ino, P->real,
+				   sizeof P->real)) {
+		P->file = P->real;
+		return;
+	}
+	if (P->o->link) {
+		jp_warn("%s: not found", t->name);
+		exit(127);
+	}
 }
 
 /*
@@ -186,7 +216,7 @@ static void insert_make(struct proxy *P, const char *argv0)
 	size_t n, i, len;
 	int at = -1;
 
-	if (!P->o->insert || !is_make(P->argv[0]) ||
+	if (!P->o->insert || P->links[0] || !is_make(P->argv[0]) ||
 	    mf_has_var(getenv("MAKEFLAGS"), "MAKE"))
 		return;
 	for (n = 0; P->argv[n]; n++)
@@ -194,7 +224,7 @@ static void insert_make(struct proxy *P, const char *argv0)
 			at = (int)n;
 			inner = P->argv[n] + 5;
 		}
-	self = self_path(argv0);
+	self = masq_self_path(argv0);
 	len = strlen(self) + strlen(inner) + 64;
 	val = malloc(len);
 	v = calloc(n + 2, sizeof *v);
@@ -220,17 +250,29 @@ static void insert_make(struct proxy *P, const char *argv0)
 	jp_verbose("sub-makes run behind jobproxy: %s", val);
 }
 
+/* The style the child reads (masq_child_style says which and why). */
 static enum style child_style(const struct proxy *P)
 {
-	const char *b = base(P->argv[0]);
+	static const enum masq_style to[] = {
+		[STYLE_AUTO] = MASQ_ANY, [STYLE_PIPE] = MASQ_PIPE,
+		[STYLE_FIFO] = MASQ_FIFO
+	};
+	const struct masq_tool *t = masq_lookup(P->argv[0]);
+	enum masq_style parent = P->root ? MASQ_ANY :
+				 P->auth.kind == JS_FIFO ? MASQ_FIFO : MASQ_PIPE;
 
-	if (P->o->style != STYLE_AUTO)
-		return P->o->style;
-	if (!P->root)
-		return P->auth.kind == JS_FIFO ? STYLE_FIFO : STYLE_PIPE;
-	/* ninja >= 1.13 reads only the fifo style on POSIX systems. */
-	return !strcmp(b, "ninja") || !strcmp(b, "samu") ? STYLE_FIFO
-							 : STYLE_PIPE;
+	/*
+	 * A make 4.4 below a fifo keeps the fifo, as without us: in a pipe
+	 * it would show "--jobserver-auth=-2,-2" in a plain recipe's
+	 * MAKEFLAGS.  make 4.3 must have a pipe (fifo: is fatal to it).
+	 */
+	if (P->o->style == STYLE_AUTO && parent == MASQ_FIFO && t &&
+	    t->want == MASQ_PIPE && masq_make_reads_fifo(P->file ? P->file :
+							  P->argv[0]))
+		return STYLE_FIFO;
+	return masq_child_style(t, parent,
+				to[P->o->style]) == MASQ_FIFO ? STYLE_FIFO
+							      : STYLE_PIPE;
 }
 
 static char *rewritten(const char *v, const struct proxy *P, const char *auth,
@@ -274,6 +316,10 @@ static int rewrite_env(struct proxy *P)
 		P->env[n++] = VARS[i];
 		P->env[n++] = out;
 		jp_verbose("child %s=%s", VARS[i], out);
+	}
+	if (P->path_env) {
+		P->env[n++] = "PATH";
+		P->env[n++] = P->path_env;
 	}
 	if (P->want_w >= 0) {
 		struct stat st;
@@ -403,7 +449,7 @@ static void run_plain(struct proxy *P)
 	close_fd(&P->want_r);
 	close_fd(&P->want_w);
 	js_close_parent(&P->up.js);
-	pw_exec(P->argv);
+	pw_exec(P->file, P->argv);
 }
 
 /* Spawn the command; on exec failure exit as the shell would. */
@@ -419,6 +465,7 @@ static void spawn(struct proxy *P)
 	drop[1] = P->auth.wfd;
 	drop[2] = P->want_fd;
 	c.argv = P->cargv;
+	c.file = P->file;
 	c.keep = keep;
 	c.nkeep = P->lease.js.fifo ? 0 : P->want_w >= 0 ? 3 : 2;
 	c.drop = drop;
@@ -489,9 +536,12 @@ static void finish(struct proxy *P)
 static void no_parent(struct proxy *P, const char *argv0)
 {
 	if (P->auth.kind != JS_NONE || P->jobs < 0) {
-		if (P->auth.kind == JS_NONE)
+		if (P->auth.kind == JS_NONE) {
 			insert_make(P, argv0);
-		pw_exec(P->cargv);
+			if (P->path_env && setenv("PATH", P->path_env, 1) < 0)
+				jp_warn("cannot put the links on PATH:");
+		}
+		pw_exec(P->file, P->cargv);
 	}
 	P->root = 1;
 	if (P->jobs == 0)
@@ -514,6 +564,7 @@ void wrap_main(const struct opts *o)
 	static struct proxy P;
 
 	proxy_init(&P, o);
+	find_tool(&P);
 	open_trace(&P);
 	if (!find_daemon(&P) && !find_parent(&P))
 		no_parent(&P, o->argv0);

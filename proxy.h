@@ -14,6 +14,7 @@
 #include "opts.h"
 #include "upstream.h"
 
+#include <limits.h>
 #include <sys/types.h>
 
 #define CHARGE_MAX 256		/* most tokens --charge holds */
@@ -24,12 +25,16 @@ struct proxy {
 	const struct opts *o;	/* the command line */
 	char **argv;		/* the command, as given */
 	char **cargv;		/* the command as run (MAKE= inserted) */
+	const char *file;	/* the file run, or NULL: argv[0] on PATH */
+	char real[PATH_MAX];	/* a wrapped tool's real file (masq.h) */
+	char links[PATH_MAX];	/* the link directory, "" for none */
+	char *path_env;		/* the child's PATH, links first */
 	int jobs;		/* -j N: root pool size; 0 auto; -1 not given */
 
 	/* environment */
 	const char *var;	/* the variable the parent's auth came from */
 	struct js_auth auth;
-	const char *env[2 * NVARS + 3]; /* for the child: NAME, VALUE pairs */
+	const char *env[2 * NVARS + 5]; /* for the child: NAME, VALUE pairs */
 	char want_env[64];	/* JOBPROXY_WANT for the child */
 
 	/* jobservers */

@@ -1,7 +1,9 @@
 # jobproxy for nixpkgs:
 #   jobproxy = pkgs.callPackage ./nix { };
-# then add it to a derivation's nativeBuildInputs: its setup hook puts every
-# make of the build (and every sub-make below it) behind jobproxy.
+# then add it to a derivation's nativeBuildInputs: its setup hook puts the
+# link directory `make install` makes ($out/libexec/jobproxy: make, ninja,
+# cargo, cmake, ...) first on PATH, so every such tool of the build, at any
+# depth, runs behind jobproxy.
 { lib, stdenv }:
 
 stdenv.mkDerivation {

@@ -238,7 +238,9 @@ t_makeflags_without_flags_word() {
 chain() {
 	mkdir tmp
 	TMPDIR=$PWD/tmp
-	export TMPDIR
+	# MAKE= insertion carries -v and --style to the sub-make's jobproxy.
+	JOBPROXY_LINKS=
+	export TMPDIR JOBPROXY_LINKS
 	crash_tree sub
 	printf 'all: ; +@$(MAKE) -s -k -C sub\n' >Makefile
 	$POOL --style "$1" -j4 --report r -- "$JP" -v --style="$2" $3 -s -k 2>err

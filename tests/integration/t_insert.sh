@@ -1,4 +1,5 @@
-# Integration tests of the root pool (-j N), of MAKE= insertion into
+# Integration tests of the root pool (-j N), of MAKE= insertion (the
+# fallback without a link directory: JOBPROXY_LINKS set and empty) into
 # sub-makes and of `jobproxy make` with no jobserver at all, against the real
 # GNU make 4.3.  Concurrency is what tests/tjob records; tokens at the end
 # are what tests/pool counts, or what make 4.3 says when it is the root
@@ -8,6 +9,9 @@
 # These tests start their own pools: nothing of an outer make (`make
 # check`, `make -j check`) may look like a jobserver to them.
 unset MAKEFLAGS MFLAGS GNUMAKEFLAGS CARGO_MAKEFLAGS MAKELEVEL MAKE
+# The links are t_masq.sh's; here the MAKE= fallback is what is tested.
+JOBPROXY_LINKS=
+export JOBPROXY_LINKS
 
 
 # count PATTERN FILE...: lines matching (a basic regex), over all FILEs.

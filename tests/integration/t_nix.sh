@@ -56,12 +56,40 @@ t_nix_sandbox_crash_pool_whole() {
 	echo "  the root make itself reports the loss only without jobproxy"
 }
 
+# hook: nix/setup-hook.sh with this tree's jobproxy and links, as hook.sh.
+hook() {
+	sed "s|@out@/bin/jobproxy|$JP|g; s|@out@/libexec/jobproxy|$ROOT/libexec/jobproxy|g" \
+		"$ROOT/nix/setup-hook.sh" >hook.sh
+}
+
+# The hook's links on PATH reach a make that a script in a recipe starts
+# by name (as a configure script or a vendored build does): it is the
+# link, and SIGKILLed holding 3 tokens, they come back.
+t_setup_hook_script_started_make() {
+	need_tool bash
+	mkdir -p sub D
+	hook
+	printf 'all: ; +@sh build.sh\n' >Makefile
+	printf 'command -v make >which\nexec make -s -k -C sub\n' >build.sh
+	cat >sub/Makefile <<EOF
+all: a b c k
+a b c: ; @$TJOB $PWD/D --until $PWD/D/killed
+k: ; @$TJOB $PWD/D --kill \$\$PPID --when 4
+EOF
+	$POOL -j4 --report r -- bash -c '. ./hook.sh; make -s -k' 2>err
+	expect "root pool after a script's make was SIGKILLed" "$(field end r)" 3
+	expect "the script's make" "$(cat which)" "$ROOT/libexec/jobproxy/make"
+	rm -rf D && mkdir D
+	$POOL -j4 --report r -- bash -c 'dontUseJobproxy=1; . ./hook.sh; make -s -k' 2>err
+	expect "the same with dontUseJobproxy" "$(field end r)" 0
+}
+
 # nix/setup-hook.sh as stdenv would source it: `make -jN -k` of an
 # unmodified recursive tree, under a root pool that counts its tokens.
 t_setup_hook_protects_unmodified_tree() {
 	need_tool bash
 	mkdir -p sub D bin
-	sed "s|@out@/bin/jobproxy|$JP|g" "$ROOT/nix/setup-hook.sh" >hook.sh
+	hook
 	printf 'all: ; $(MAKE) -s -k -C sub\n' >Makefile
 	cat >sub/Makefile <<EOF
 all: a b c k

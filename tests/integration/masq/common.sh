@@ -13,8 +13,8 @@ set -u
 
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 JP=${JP:-$ROOT/jobproxy}
-POOL=$ROOT/tests/pool
-TJOB=$ROOT/tests/tjob
+POOL=$ROOT/tests/helpers/pool
+TJOB=$ROOT/tests/helpers/tjob
 NAME=$(basename "$0" .sh)
 export ROOT JP POOL TJOB
 

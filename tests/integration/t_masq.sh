@@ -1,0 +1,152 @@
+# Integration tests of insertion by links (issue 12): jobproxy run as
+# make, ninja, cargo, cmake ... from the link directory first on the
+# child's PATH.  Each way a sub-build starts is one reproduction script in
+# masq/ (it prints what the user sees, plain and under jobproxy, and exits
+# 0 once jobproxy is invisible or protects the build, 1 while the bug
+# shows, 77 when a tool is missing); here each must exit 0.  The crash
+# scripts SIGKILL a sub-make holding the free tokens of -j4 and measure the
+# most jobs at once after it: 4 under jobproxy, 1 without.
+. "$(dirname "$0")/lib.sh"
+
+unset MAKEFLAGS MFLAGS GNUMAKEFLAGS CARGO_MAKEFLAGS MAKELEVEL MAKE \
+	JOBPROXY_LINKS JOBPROXY_STYLE JOBPROXY_SOCKET
+
+# repro NAME [4.3|4.4.1]: masq/NAME.sh must show the fix.
+repro() {
+	[ "${2:-4.3}" = 4.4.1 ] && need_make44
+	sh "$HERE/masq/$1.sh" "${2:-4.3}" >out 2>&1
+	rc=$?
+	sed 's/^/  /' out
+	[ $rc -eq 77 ] && skip "$(tail -n 1 out)"
+	expect "masq/$1.sh $2: exit status" "$rc" 0
+}
+
+t_quoted_make_43() { repro quoted_make 4.3; }
+t_quoted_make_44() { repro quoted_make 4.4.1; }
+t_make_n_43() { repro make_n 4.3; }
+t_make_n_44() { repro make_n 4.4.1; }
+t_make_vars_43() { repro make_vars 4.3; }
+t_make_vars_44() { repro make_vars 4.4.1; }
+t_script_runs_make_43() { repro script_runs_make 4.3; }
+t_script_runs_make_44() { repro script_runs_make 4.4.1; }
+t_cmake_build() { repro cmake_build 4.3; }
+t_cargo_build_script() { repro cargo_build_script 4.3; }
+
+# A copy of jobproxy installed as `make install` lays it out: bin/ and
+# libexec/jobproxy/ of links to it.  INST: its prefix.
+install_copy() {
+	INST=$PWD/usr/local
+	make -s -C "$ROOT" install PREFIX="$INST" >inst.log 2>&1 ||
+		die "make install failed: $(cat inst.log)"
+	[ -L "$INST/libexec/jobproxy/make" ] || die "no link installed"
+}
+
+# busybox's $(findstring s,$(MAKEFLAGS)) idiom, jobproxy installed in a
+# path with an "s" (as /usr/local/bin has): the same log as plain make.
+busybox_idiom() {
+	install_copy
+	mkdir sub
+	printf 'quiet_cmd_cc = CC $@\ncmd = @$(if $($(quiet)cmd_$(1)),echo '\''  $($(quiet)cmd_$(1))'\'';):\n' >cmd.mk
+	printf 'quiet = quiet_\nifneq ($(findstring s,$(MAKEFLAGS)),)\n  quiet = silent_\nendif\nexport quiet\ninclude cmd.mk\nall: x.o sub\nx.o: ; $(call cmd,cc)\nsub: x.o ; @$(MAKE) -C sub\n.PHONY: sub\n' >Makefile
+	printf 'include ../cmd.mk\nall: y.o\ny.o: ; $(call cmd,cc)\n' >sub/Makefile
+	$1 -j2 --no-print-directory >plain 2>&1
+	echo "exit $?" >>plain
+	"$INST/bin/jobproxy" $1 -j2 --no-print-directory >jp 2>&1
+	echo "exit $?" >>jp
+	sed 's/^/  jobproxy | /' jp
+	expect "CC lines under jobproxy" "$(grep -c '  CC' jp)" 2
+	cmp -s plain jp || die "logs differ: $(cat plain) / $(cat jp)"
+}
+t_busybox_idiom_43() { need_make43; busybox_idiom make; }
+t_busybox_idiom_44() { need_make44; busybox_idiom "$M44"; }
+
+# `make install` and `make uninstall` honour PREFIX and DESTDIR.
+t_install_links() {
+	make -s -C "$ROOT" install DESTDIR="$PWD/d" PREFIX=/opt/jp >log 2>&1 ||
+		die "make install: $(cat log)"
+	for l in make gmake ninja cargo cmake; do
+		[ "$(readlink "d/opt/jp/libexec/jobproxy/$l")" = /opt/jp/bin/jobproxy ] ||
+			die "link $l: $(ls -l d/opt/jp/libexec/jobproxy)"
+	done
+	make -s -C "$ROOT" uninstall DESTDIR="$PWD/d" PREFIX=/opt/jp >log 2>&1 ||
+		die "make uninstall: $(cat log)"
+	[ ! -e d/opt/jp/libexec/jobproxy ] || die "links left: $(ls d/opt/jp/libexec/jobproxy)"
+	echo "  installed and removed under DESTDIR/PREFIX/libexec/jobproxy"
+}
+
+# A link whose real tool is nowhere on PATH: "not found", 127, no loop.
+t_link_without_tool() {
+	mkdir bin
+	ln -s "$ROOT/libexec/jobproxy/gmake" bin/gmake
+	timeout 20 env PATH="$PWD/bin:$ROOT/libexec/jobproxy:$PWD" \
+		"$PWD/bin/gmake" -v >out 2>err
+	expect "exit status" "$?" 127
+	expect "message" "$(cat err)" "jobproxy: gmake: not found"
+}
+
+# A link run with its own directory off PATH (cmake records the make it
+# found by its path) still finds the real make, not itself.
+t_link_by_path() {
+	printf 'all:\n\t@echo "made by $(MAKE)"\n' >Makefile
+	timeout 20 "$ROOT/libexec/jobproxy/make" >out 2>err
+	expect "exit status" "$?" 0
+	expect "output" "$(cat out)" "made by $ROOT/libexec/jobproxy/make"
+}
+
+# The child's PATH: the link directory first, exactly once, at every depth.
+t_child_path() {
+	printf 'all:\n\t@echo "$$PATH" >top\n\t@$(MAKE) -s sub\nsub:\n\t@echo "$$PATH" >sub\n' >Makefile
+	PATH=$ROOT/libexec/jobproxy/:$PATH "$JP" -j2 make -s >out 2>err
+	expect "exit status" "$?" 0
+	for f in top sub; do
+		expect "$f: first entry" "$(cut -d: -f1 $f)" "$ROOT/libexec/jobproxy"
+		expect "$f: times" "$(tr : '\n' <$f | grep -c "^$ROOT/libexec/jobproxy/*\$")" 1
+	done
+}
+
+# --no-insert: no PATH change, no MAKE=.
+t_no_insert_path() {
+	printf 'all:\n\t@echo "$$PATH" >top\n\t@echo "$(MAKE)" >mk\n' >Makefile
+	"$JP" --no-insert -j2 make -s >out 2>err
+	expect "exit status" "$?" 0
+	expect "PATH" "$(cat top)" "$PATH"
+	expect "MAKE" "$(cat mk)" make
+}
+
+# `jobproxy -j 2 ninja` (fifo): 8 jobs of 1 s, at most 2 at once, pool
+# whole; and a make 4.3 on a ninja edge works and gets a pipe.
+t_ninja_j2() {
+	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
+		skip "$NINJA"
+	mkdir bin S
+	ln -s "$NINJA" bin/ninja
+	{
+		printf 'rule t\n  command = %s %s/S --ms 1000\n' "$TJOB" "$PWD"
+		for i in 1 2 3 4 5 6 7 8; do printf 'build o%s: t\n' $i; done
+	} >build.ninja
+	PATH=$PWD/bin:$PATH "$JP" -j 2 ninja >out 2>err
+	expect "exit status" "$?" 0
+	m=$(maxconc S)
+	[ "$m" -ge 1 ] && [ "$m" -le 2 ] || die "most jobs at once: $m, not 1..2"
+	echo "  most jobs at once: $m (at most 2)"
+	grep -q fifo: err || grep -q 'Jobserver mode detected' out ||
+		die "ninja saw no jobserver: $(cat out err)"
+}
+
+t_ninja_edge_make43() {
+	need_make43
+	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
+		skip "$NINJA"
+	mkdir bin sub
+	ln -s "$NINJA" bin/ninja
+	printf 'all: a b\na b:\n\t@echo "sub: $@ [$$MAKEFLAGS]"\n' >sub/Makefile
+	printf 'rule sub\n  command = make -s -C sub\nbuild s: sub\n' >build.ninja
+	PATH=$PWD/bin:$PATH "$JP" -j 4 ninja >out 2>&1
+	rc=$?
+	sed 's/^/  /' out
+	expect "exit status" "$rc" 0
+	grep -q 'internal error' out && die "make 4.3 got a fifo"
+	expect "sub-make jobs on a pipe" "$(grep -c 'sub: .*--jobserver-auth=[0-9]' out)" 2
+}
+
+run_one "$1"
