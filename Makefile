@@ -113,11 +113,11 @@ tests/unit/test_masq: tests/unit/test_masq.c masq.c masq.h masqsys.c masqsys.h
 
 # The machine-aware pool's groundwork (issue 13): the policy, the readings
 # and the --charge decision, unit tested; not yet part of ./jobproxy.
-tests/unit/test_budget: tests/unit/test_budget.c budget.c budget.h
+tests/unit/test_budget: tests/unit/test_budget.c tests/unit/budget_fixture.h budget.c budget.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget.c \
 	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
-tests/unit/test_budget_load: tests/unit/test_budget_load.c budget.c budget.h
+tests/unit/test_budget_load: tests/unit/test_budget_load.c tests/unit/budget_fixture.h budget.c budget.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget_load.c \
 	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
 

@@ -7,40 +7,10 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "budget.h"
+#include "budget_fixture.h"
 
 #define MiB ((int64_t)1 << 20)
 #define GiB ((int64_t)1 << 30)
-#define T0 1000000		/* a monotonic clock well past zero */
-
-static struct budget B;
-
-static void start(int pool, int64_t size, double load)
-{
-	struct budget_conf c;
-
-	c.pool = pool;
-	c.mem_per_job = size;
-	c.load_max = load;
-	budget_init(&B, &c, T0);
-}
-
-static struct budget_reading rd(int64_t left, double load)
-{
-	struct budget_reading r;
-
-	r.mem_left = left;
-	r.load1 = load;
-	return r;
-}
-
-static enum budget_why ask(int64_t left, double load, int64_t now)
-{
-	struct budget_reading r = rd(left, load);
-	int timeout = -1;
-
-	return budget_ask(&B, &r, now, &timeout);
-}
 
 static void off_is_the_plain_pool(void **state)
 {

@@ -7,38 +7,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "budget.h"
+#include "budget_fixture.h"
 
-#define T0 1000000		/* a monotonic clock well past zero */
-
-static struct budget B;
-
-static void start(int pool, int64_t size, double load)
-{
-	struct budget_conf c;
-
-	c.pool = pool;
-	c.mem_per_job = size;
-	c.load_max = load;
-	budget_init(&B, &c, T0);
-}
-
-static struct budget_reading rd(int64_t left, double load)
-{
-	struct budget_reading r;
-
-	r.mem_left = left;
-	r.load1 = load;
-	return r;
-}
-
-static enum budget_why ask(int64_t left, double load, int64_t now)
-{
-	struct budget_reading r = rd(left, load);
-	int timeout = -1;
-
-	return budget_ask(&B, &r, now, &timeout);
-}
 
 /* On an idle machine -l 4 runs 4 jobs, the implicit one included, at
  * once: the burst counts in full before the 1-minute load shows it. */
