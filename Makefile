@@ -121,7 +121,7 @@ tests/unit/test_budget_load: tests/unit/test_budget_load.c tests/unit/budget_fix
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget_load.c \
 	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
-tests/unit/test_machine: tests/unit/test_machine.c machine.c machine.h
+tests/unit/test_machine: tests/unit/test_machine.c tests/unit/fakeroot.h machine.c machine.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_machine.c \
 	    machine.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
@@ -129,7 +129,7 @@ tests/unit/test_charge: tests/unit/test_charge.c charge.c charge.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_charge.c \
 	    charge.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
-tests/unit/test_proctree: tests/unit/test_proctree.c proctree.c proctree.h
+tests/unit/test_proctree: tests/unit/test_proctree.c tests/unit/fakeroot.h proctree.c proctree.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_proctree.c \
 	    proctree.c $(XLDFLAGS) $(CMOCKA_LIBS)
 

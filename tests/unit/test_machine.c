@@ -13,6 +13,8 @@
 
 #include "machine.h"
 
+#include "fakeroot.h"
+
 #define MiB ((int64_t)1 << 20)
 #define GiB ((int64_t)1 << 30)
 #define V1MEM "/sys/fs/cgroup/memory"
@@ -23,25 +25,6 @@
 #define OTHER_MOUNTS "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n" \
 		     "31 25 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
 
-static char root[256];
-
-/* Write TEXT to ROOT/PATH, making its directories. */
-static void put(const char *path, const char *text)
-{
-	char full[1024], *p;
-	FILE *f;
-
-	snprintf(full, sizeof full, "%s%s", root, path);
-	for (p = full + strlen(root) + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		mkdir(full, 0755);
-		*p = '/';
-	}
-	f = fopen(full, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 /* PATH/{limit,usage,stat} of a v1 level. */
 static void v1(const char *path, const char *limit, const char *usage,
@@ -68,23 +51,6 @@ static void v2(const char *path, const char *max, const char *current,
 	put(f, current);
 	snprintf(f, sizeof f, "/sys/fs/cgroup%s/memory.stat", path);
 	put(f, stat);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(root, sizeof root, "%s/jobproxy-machine.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(root) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[512];
-
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 #define UNLIMITED "9223372036854771712\n"

@@ -21,7 +21,8 @@
 
 #include "proctree.h"
 
-static char root[256];
+#include "fakeroot.h"
+
 static pid_t groups[2];		/* the real tree's process groups */
 
 /* However the test ended, no spinner outlives it. */
@@ -36,40 +37,6 @@ static int kill_groups(void **state)
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
 	return 0;
-}
-
-static void put(const char *path, const char *text)
-{
-	char full[1024], *p;
-	FILE *f;
-
-	snprintf(full, sizeof full, "%s%s", root, path);
-	for (p = full + strlen(root) + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		mkdir(full, 0755);
-		*p = '/';
-	}
-	f = fopen(full, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(root, sizeof root, "%s/jobproxy-tree.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(root) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[512];
-
-	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 static void spin(int ready)
