@@ -152,7 +152,7 @@ t_poll_error_keeps_the_command_and_its_tokens() {
 	need_tool prlimit
 	cat >child.sh <<EOF
 echo \$PPID >jp
-$TJOB --client take=1 touch=holds wait=go put=1
+$TJOB --client take=1 touch=holds wait=go put=1 wait=seen
 echo done >out
 exit 3
 EOF
@@ -161,7 +161,17 @@ EOF
 	ASAN_OPTIONS=detect_leaks=0 $POOL -j4 --report r -- "$JP" sh child.sh 2>err &
 	until_file holds 60 || die "the command never took its token: $(cat err)"
 	prlimit --pid "$(cat jp)" --nofile=2:2 || die "prlimit failed"
+	# The return wakes jobproxy, whose next poll() fails; the command
+	# waits until that has happened (on some schedules its exit came in
+	# the same wakeup as its return, and poll() was never called again).
 	: >go
+	i=0
+	until grep -q '^jobproxy: poll:' err; do
+		[ $i -ge 6000 ] && die "no poll error within 60 s: $(cat err)"
+		sleep 0.01
+		i=$((i + 1))
+	done
+	: >seen
 	wait
 	expect "exit status" "$(field status r)" 3
 	expect "the command ran to its end" "$(cat out)" done
