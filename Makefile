@@ -121,17 +121,17 @@ tests/unit/test_budget_load: tests/unit/test_budget_load.c tests/unit/budget_fix
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_budget_load.c \
 	    budget.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
-tests/unit/test_machine: tests/unit/test_machine.c tests/unit/fakeroot.h machine.c machine.h
+tests/unit/test_machine: tests/unit/test_machine.c tests/unit/fakeroot.h machine.c machine.h util.c util.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_machine.c \
-	    machine.c $(XLDFLAGS) $(CMOCKA_LIBS)
+	    machine.c util.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
 tests/unit/test_charge: tests/unit/test_charge.c charge.c charge.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_charge.c \
 	    charge.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
-tests/unit/test_proctree: tests/unit/test_proctree.c tests/unit/fakeroot.h proctree.c proctree.h
+tests/unit/test_proctree: tests/unit/test_proctree.c tests/unit/fakeroot.h proctree.c proctree.h util.c util.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_proctree.c \
-	    proctree.c $(XLDFLAGS) $(CMOCKA_LIBS)
+	    proctree.c util.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
 # Never sanitized, like tests/stress: ASan's shadow memory would add an
 # eighth to every MiB it is asked to hold.

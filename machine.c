@@ -16,6 +16,7 @@
 #define MACHINE_GETLOADAVG 1
 #endif
 #include "machine.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,35 +26,6 @@
 #include <unistd.h>
 
 #define V1_UNLIMITED ((int64_t)1 << 62)
-
-/* Read PATH whole into BUF (NUL-terminated); its length, or -1. */
-static int read_text(const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	int fd;
-
-	do
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	while (fd < 0 && errno == EINTR);
-	if (fd < 0)
-		return -1;
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return (int)len;
-}
 
 static int join(char *out, const char *a, const char *b, const char *c)
 {

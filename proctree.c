@@ -1,5 +1,6 @@
 /* proctree: see proctree.h. */
 #include "proctree.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,26 +17,6 @@ struct list {
 	int n, size;
 };
 
-static int read_small(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	do
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	while (fd < 0 && errno == EINTR);
-	if (fd < 0)
-		return -1;
-	do
-		n = read(fd, buf, size - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return (int)n;
-}
-
 /*
  * A stat file's state letter and parent: "pid (comm) S ppid ...".  The
  * command name may hold spaces and ')', so look after the last ')'.
@@ -45,7 +26,7 @@ static int parse_stat(const char *path, char *state, pid_t *ppid)
 	char buf[1024], *p;
 	long pp;
 
-	if (read_small(path, buf, sizeof buf) < 0 || !(p = strrchr(buf, ')')))
+	if (read_text(path, buf, sizeof buf) < 0 || !(p = strrchr(buf, ')')))
 		return -1;
 	if (p[1] != ' ' || p[2] == '\0' || p[3] != ' ')
 		return -1;
@@ -113,7 +94,7 @@ static int tasks(const char *root, pid_t pid, struct list *children)
 			running++;
 		snprintf(path, sizeof path, "%s/proc/%ld/task/%ld/children",
 			 root, (long)pid, tid);
-		if (!children || read_small(path, buf, sizeof buf) < 0)
+		if (!children || read_text(path, buf, sizeof buf) < 0)
 			continue;
 		for (p = buf; (kid = strtol(p, &end, 10)) > 0; p = end)
 			push(children, (pid_t)kid);

@@ -7,6 +7,7 @@
 #ifndef JOBPROXY_UTIL_H
 #define JOBPROXY_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Close *FD if it is open (>= 0), then set it to -1. */
@@ -53,5 +54,11 @@ int num_int(const char *s, int min, int max, int *out);
  * or 0.
  */
 int num_size(const char *s, int64_t *out);
+
+/*
+ * Read PATH whole into BUF of SIZE bytes (NUL-terminated, cut at SIZE - 1:
+ * for small files such as /proc and cgroup entries); its length, or -1.
+ */
+int read_text(const char *path, char *buf, size_t size);
 
 #endif
