@@ -85,8 +85,8 @@ static void pay(struct budget *b, int64_t amount, int64_t now)
 	}
 }
 
-/* COUNT jobs started at NOW: each owes SIZE. */
-static void started(struct budget *b, int count, int64_t now)
+/* BYTES owed from NOW on, by a start or an unseen one. */
+static void owe(struct budget *b, int64_t bytes, int64_t now)
 {
 	struct budget_owed *o = &b->owed[(now / 1000) % BUDGET_GROW_SLOTS];
 
@@ -94,7 +94,7 @@ static void started(struct budget *b, int count, int64_t now)
 		o->sec = now / 1000;
 		o->bytes = 0;
 	}
-	o->bytes += (int64_t)count * b->conf.mem_per_job;
+	o->bytes += bytes;
 }
 
 /* No more debt than SIZE per running job: the ones that ended owe none. */
@@ -142,7 +142,10 @@ void budget_jobs(struct budget *b, int out, int implicit, int64_t now)
 	b->implicit = clamp(implicit);
 	if (b->conf.mem_per_job > 0) {
 		if (jobs(b) > before)
-			started(b, jobs(b) - before, now);
+			owe(b, (int64_t)(jobs(b) - before) * b->conf.mem_per_job,
+			    now);
+		else
+			b->ended = clamp(b->ended + (before - jobs(b)));
 		trim(b, now);
 	}
 }
@@ -158,7 +161,15 @@ static int mem_more(struct budget *b, int64_t left, int64_t now,
 		return 0;
 	if (b->last_left >= 0 && left < b->last_left)
 		pay(b, b->last_left - left, now);	/* the jobs grew */
+	else if (b->last_left >= 0 &&
+		 left - b->last_left > (int64_t)b->ended * size) {
+		/* freed, and no job ended that we saw: one ended unseen and
+		 * the next took its slot; it will take that memory */
+		owe(b, left - b->last_left - (int64_t)b->ended * size, now);
+		trim(b, now);
+	}
 	b->last_left = left;
+	b->ended = 0;
 	spare = left - owed_total(b, now);
 	b->st.spare = spare;
 	/* floor, also below zero */

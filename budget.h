@@ -29,6 +29,18 @@
  * never exceeds SIZE per running job.  Cap: the jobs running plus
  * spare / SIZE.
  *
+ * UNSEEN STARTS.  Not every job that starts shows in the counts: the
+ * next job of a build that runs on the implicit slot its previous job
+ * left, or on a token a jobproxy below kept for it (the daemon's clients
+ * are such jobproxies: their make gives a token back, takes it again, and
+ * the daemon sees no change).  What the pool sees then is the ended job's
+ * memory coming back, and taken as spare it let a third 600 MiB job into
+ * 1.5 GiB beside two (issue 13).  So memory left that rises between two
+ * readings by more than SIZE per job seen to end meanwhile is owed again,
+ * as by a start: the job that took the slot will take it.  (Memory freed
+ * outside the pool is owed the same way, for at most BUDGET_GROW_MS: a
+ * pool held back a little longer, never one that lets too much out.)
+ *
  * LOAD.  GNU make -l (job.c, load_too_high) compares getloadavg() plus a
  * guess for jobs it started lately: 0.25 x (jobs started in this second,
  * minus those that ended) + 0.25 x 0.25 x (those of the previous second),
@@ -57,8 +69,8 @@
  * the cap may fall below the tokens out, and the pool waits for returns.
  * The load rule counts every job as one busy process (a job waiting on
  * I/O counts as busy; one with 8 threads as one).  A job that starts on
- * an implicit slot the previous job left is not seen (no byte says so):
- * it is taken to use the memory its predecessor freed.
+ * an implicit slot or a kept token is not seen (no byte says so): it is
+ * taken to need the memory its predecessor freed, up to SIZE.
  */
 #ifndef JOBPROXY_BUDGET_H
 #define JOBPROXY_BUDGET_H
@@ -116,6 +128,7 @@ struct budget {
 	int64_t at;		/* when the average was last brought up */
 	double avg;		/* the jobs count as the 1-minute load has it */
 	int64_t last_left;	/* previous memory reading, or unknown */
+	int ended;		/* jobs seen to end since that reading */
 	struct budget_owed owed[BUDGET_GROW_SLOTS];
 	struct budget_stats st;
 };

@@ -68,6 +68,33 @@ static void growth_pays_the_debt(void **state)
 	assert_int_equal(B.st.spare, 140 * MiB);
 }
 
+/* Memory that comes back with no job seen to end went to a job started
+ * unseen (a kept token, an implicit slot): owed again, not spare.  Memory
+ * that comes back with an end seen is spare. */
+static void memory_back_unseen_is_owed(void **state)
+{
+	(void)state;
+	start(8, 100 * MiB, 0);
+	budget_jobs(&B, 1, 1, T0);
+	assert_int_equal(ask(50 * MiB, -1, T0 + 40000), BUDGET_MEM);
+	assert_int_equal(B.st.spare, 50 * MiB);
+	assert_int_equal(ask(140 * MiB, -1, T0 + 41000), BUDGET_MEM);
+	assert_int_equal(B.st.spare, 50 * MiB);
+	/* the new job grows: paid, as any growth */
+	assert_int_equal(ask(80 * MiB, -1, T0 + 42000), BUDGET_MEM);
+	assert_int_equal(B.st.spare, 50 * MiB);
+	/* one ends, seen: what it freed is spare */
+	budget_jobs(&B, 0, 1, T0 + 43000);
+	assert_int_equal(ask(170 * MiB, -1, T0 + 43000), BUDGET_OK);
+	assert_int_equal(B.st.spare, 140 * MiB);
+	/* the debt is no more than SIZE per job, and lapses */
+	assert_int_equal(ask(2 * GiB, -1, T0 + 44000), BUDGET_OK);
+	assert_int_equal(B.st.spare, 2 * GiB - 100 * MiB);
+	assert_int_equal(ask(2 * GiB, -1, T0 + 44000 + BUDGET_GROW_MS),
+			 BUDGET_OK);
+	assert_int_equal(B.st.spare, 2 * GiB);
+}
+
 static void debt_lapses_after_grow_ms(void **state)
 {
 	(void)state;
@@ -304,12 +331,83 @@ static void four_600m_jobs_in_1536m(void **state)
 	assert_true(B.st.held_ms > 0);
 }
 
+/*
+ * What the daemon saw (issue 13: 3 jobs of 600 MiB at once in 1.5 GiB
+ * under load): its client is a jobproxy that keeps a token its make gives
+ * back for make's next job, so a job that ends and the next that starts
+ * on the same token make no change in the tokens out; the same goes for
+ * a job started on an implicit slot the previous one left.  The pool
+ * only sees the memory of the ended job come back.  Jobs grow slowly (3 s
+ * to 600 MiB, a loaded machine) and do not all last as long.  The freed
+ * memory is not spare: the next job will take it.  At most 2 at once, and
+ * the memory never runs out.
+ */
+struct sjob {
+	int64_t began, hold;	/* began -1: not started */
+	int done;
+};
+
+static int64_t sused(const struct sjob *j, int n, int64_t now)
+{
+	int64_t sum = 0, t;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		t = now - j[i].began;
+		if (j[i].began >= 0 && !j[i].done)
+			sum += t >= 3000 ? 600 * MiB : t * 600 * MiB / 3000;
+	}
+	return sum;
+}
+
+static void unseen_restarts_do_not_free_memory(void **state)
+{
+	struct sjob j[6] = { { -1, 1000, 0 }, { -1, 4000, 0 },
+			     { -1, 1000, 0 }, { -1, 1000, 0 },
+			     { -1, 2000, 0 }, { -1, 1000, 0 } };
+	int64_t now = T0, limit = 1536 * MiB;
+	int next = 0, running = 0, peak = 0, out = 0, i;
+
+	(void)state;
+	start(4, 700 * MiB, 0);		/* the daemon: -j 4 */
+	budget_jobs(&B, 0, 1, now);	/* one client: its implicit slot */
+	for (; now < T0 + 120000; now += 100) {
+		for (i = 0; i < next; i++)
+			if (!j[i].done && now - j[i].began >= 3000 + j[i].hold) {
+				j[i].done = 1;
+				running--;
+				if (next < 6) {	/* its slot to the next: unseen */
+					j[next++].began = now;
+					running++;
+				} else if (out > 0 && out > running - 1)
+					budget_jobs(&B, --out, 1, now);
+			}
+		assert_true(sused(j, 6, now) <= limit);
+		if (next < 6 && running == 0) {	/* the implicit slot */
+			j[next++].began = now;
+			running++;
+		}
+		while (next < 6 && out < 4 &&
+		       ask(limit - sused(j, 6, now), -1, now) == BUDGET_OK) {
+			budget_jobs(&B, ++out, 1, now);
+			j[next++].began = now;
+			running++;
+		}
+		if (running > peak)
+			peak = running;
+	}
+	for (i = 0; i < 6; i++)
+		assert_true(j[i].done);
+	assert_int_equal(peak, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(off_is_the_plain_pool),
 		cmocka_unit_test(burst_is_held_by_what_starts_owe),
 		cmocka_unit_test(growth_pays_the_debt),
+		cmocka_unit_test(memory_back_unseen_is_owed),
 		cmocka_unit_test(debt_lapses_after_grow_ms),
 		cmocka_unit_test(ended_jobs_owe_nothing),
 		cmocka_unit_test(never_below_one_job),
@@ -320,6 +418,7 @@ int main(void)
 		cmocka_unit_test(full_is_not_a_hold),
 		cmocka_unit_test(huge_sizes_do_not_overflow),
 		cmocka_unit_test(four_600m_jobs_in_1536m),
+		cmocka_unit_test(unseen_restarts_do_not_free_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
