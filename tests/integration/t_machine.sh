@@ -100,11 +100,11 @@ EOF
 	expect "status" "$(cat rc)" 0
 	expect "killed" "$(kills rep)" 0
 	expect "jobs run" "$(wc -l <counts | tr -d ' ')" 4
-	# Known gap (open in #13): under heavy load the daemon once let 3
-	# jobs run at once (none killed); cause not yet found (a suspect: a
-	# job's memory debt paid off once its memory starts to grow).  Asserted:
-	# every job ran, none was killed, the pool is whole.
-	echo "  most jobs at once: $(most_at_once)"
+	# The client is a jobproxy that keeps a token its make gives back for
+	# make's next job: that start is unseen by the daemon, which must not
+	# take the memory the ended job freed as spare (budget.h, UNSEEN
+	# STARTS; under stress-ng --cpu 2 it once let 3 jobs run at once).
+	[ "$(most_at_once)" -le 2 ] || die "$(most_at_once) jobs at once"
 	expect "pool after" "$(sed -n 1p status)" "pool 4 free 4 clients 0"
 	grep -q '^budget held back [1-9][0-9]* time(s) (memory [1-9]' status ||
 		die "no hold in --status: $(cat status)"
