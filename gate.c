@@ -24,7 +24,7 @@ void gate_init(struct gate *g, int pool, int64_t mem_per_job,
 	budget_init(&g->b, &c, now_ms());
 	if (!g->on)
 		return;
-	found = machine_open(&g->m, "");
+	found = machine_open(&g->m, machine_root());
 	needs = budget_needs(&g->b);
 	if ((needs & BUDGET_NEED_MEM) &&
 	    !(found & (MACHINE_MEMINFO | MACHINE_CGROUP)))

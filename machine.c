@@ -332,6 +332,13 @@ static int locate(struct machine *m, const char *path)
 	return 0;
 }
 
+const char *machine_root(void)
+{
+	const char *dir = getenv("JOBPROXY_TEST_ROOT");
+
+	return dir ? dir : "";
+}
+
 int machine_open(struct machine *m, const char *root)
 {
 	char path[MACHINE_PATH];

@@ -32,6 +32,12 @@
  *
  * Nothing here warns: machine_open says what was found, and the caller
  * says once that it counts CPUs only when nothing was.
+ *
+ * TEST KNOB.  JOBPROXY_TEST_ROOT=DIR makes machine_root() DIR: the pool's
+ * readings and --charge's pressure trigger then come from DIR/proc/...
+ * (a fake load in DIR/proc/loadavg, say), so the integration tests can
+ * give a daemon a load that a real machine cannot be made to have
+ * reliably.  For tests only; a reading missing under DIR is unknown.
  */
 #ifndef JOBPROXY_MACHINE_H
 #define JOBPROXY_MACHINE_H
@@ -50,6 +56,9 @@ struct machine {
 	char top[MACHINE_PATH];	/* ROOT/mount: the walk up stops here */
 	int version;		/* 1 or 2: cgroup version of CG; 0: none */
 };
+
+/* "" on a real system, or the test knob's directory. */
+const char *machine_root(void);
 
 /*
  * Find our memory cgroup under ROOT and look at what can be read.
