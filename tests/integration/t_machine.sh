@@ -126,6 +126,49 @@ t_load_average_holds_are_reported() {
 	expect "tokens relayed" "$(sed -n 's/.*stats: relayed \([0-9]*\),.*/\1/p' err)" 0
 }
 
+# --load-average L on the daemon, with a fake load (the test knob
+# JOBPROXY_TEST_ROOT, machine.h: a real load cannot be made reliably).
+# Above L every token is held back, never the build's own slot: its 3 jobs
+# all run, one at a time, and --status tells the load holds.  Below L the
+# tokens go out again: 3 jobs that wait for each other (tjob --need 3)
+# finish.  Every token is back in the pool after each build.
+t_load_average_daemon_holds_tokens_back() {
+	need_make
+	mkdir -p fk/proc D E
+	echo '9.00 9.00 9.00 2/200 4242' >fk/proc/loadavg
+	JOBPROXY_TEST_ROOT=$PWD/fk "$JP" --serve "$PWD/sock" -j 3 \
+		--load-average 3.5 2>dlog &
+	d=$!
+	trap 'kill $d 2>/dev/null; cd / && rm -rf "$T"' EXIT
+	i=0
+	while [ ! -S sock ] && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.01; done
+	[ -S sock ] || die "the daemon did not start: $(cat dlog)"
+	printf 'all: a b c\na b c: ; @%s %s --ms 50\n' "$TJOB" "$PWD/D" \
+		>D/Makefile
+	"$JP" --connect "$PWD/sock" make -s -C D 2>err ||
+		die "status $?: $(cat err)"
+	expect "most at once, load 9 > 3.5" "$(maxconc D)" 1
+	expect "jobs run" "$(sed 's/.* //' D/state)" 3
+	"$JP" --status "$PWD/sock" >status || die "no status: $(cat dlog)"
+	grep -q '^budget held back [1-9][0-9]* time(s) (memory 0, load [1-9]' \
+		status || die "no load hold in --status: $(cat status)"
+	echo '0.00 0.00 0.00 1/200 4242' >fk/proc/loadavg
+	printf 'all: a b c\na b c: ; @%s %s --need 3 --ms 50\n' "$TJOB" \
+		"$PWD/E" >E/Makefile
+	"$JP" --connect "$PWD/sock" make -s -C E 2>err ||
+		die "status $?, load 0 < 3.5: $(cat err)"
+	expect "most at once, load 0" "$(maxconc E)" 3
+	i=0
+	until "$JP" --status "$PWD/sock" >status &&
+		grep -q ' clients 0$' status || [ $i -ge 3000 ]; do
+		i=$((i + 1)); sleep 0.01
+	done
+	expect "pool after" "$(sed -n 1p status)" "pool 3 free 3 clients 0"
+	kill $d
+	wait $d
+	grep -q 'stopped: every token is back' dlog || die "daemon: $(cat dlog)"
+}
+
 # --charge: a command running 4 busy processes on its one slot, never
 # reading the jobserver, is charged tokens from the pool above (it waits
 # for the warning, the event, with a generous limit), is warned about
