@@ -10,12 +10,15 @@ void charge_init(struct charge *c, int64_t now)
 	c->next = now + CHARGE_FIRST_MS;
 	c->every = CHARGE_EVERY_MS;
 	c->last = now - CHARGE_EVERY_MS;
+	c->window = CHARGE_PSI_MIN_MS;
 }
 
 int charge_due(const struct charge *c, int64_t now, int *timeout)
 {
 	int64_t wait = c->next - now;
 
+	if (c->next < 0)	/* until the CPU is contended */
+		return 0;
 	if (wait <= 0)
 		return 1;
 	if (*timeout < 0 || wait < *timeout)
@@ -63,11 +66,16 @@ int charge_look(struct charge *c, int runnable, int held, int64_t now)
 		c->slots = (held < 0 ? 0 : held) + 1;
 	}
 	/* keep looking every second while there is something to follow */
-	if (excess > 0 || want > 0 || c->charged > 0)
+	if (excess > 0 || want > 0 || c->charged > 0) {
 		c->every = CHARGE_EVERY_MS;
-	else if ((c->every *= 2) > CHARGE_IDLE_MAX_MS)
+		c->window = CHARGE_PSI_MIN_MS;
+	} else if (c->pressure) {
+		c->every = -1;		/* calm: until the next pressure event */
+		if ((c->window *= 2) > CHARGE_PSI_MAX_MS)
+			c->window = CHARGE_PSI_MAX_MS;
+	} else if ((c->every *= 2) > CHARGE_IDLE_MAX_MS)
 		c->every = CHARGE_IDLE_MAX_MS;
-	c->next = now + c->every;
+	c->next = c->every < 0 ? -1 : now + c->every;
 	return want - c->charged;
 }
 
@@ -80,15 +88,40 @@ void charge_took(struct charge *c, int n)
 		c->peak = c->charged;
 }
 
+/* The next look at NOW, or a second after the last one. */
+static void soon(struct charge *c, int64_t now)
+{
+	int64_t at = c->last + CHARGE_EVERY_MS;	/* once a second at most */
+
+	if (at < now)
+		at = now;
+	if (c->next < 0 || at < c->next)
+		c->next = at;
+	c->every = CHARGE_EVERY_MS;
+}
+
 void charge_poke(struct charge *c, int64_t now)
 {
-	int64_t soon = c->last + CHARGE_EVERY_MS;	/* once a second at most */
+	if (!c->pressure)
+		soon(c, now);
+}
 
-	if (soon < now)
-		soon = now;
-	if (soon < c->next)
-		c->next = soon;
-	c->every = CHARGE_EVERY_MS;
+void charge_by_pressure(struct charge *c)
+{
+	c->pressure = 1;
+	c->next = -1;
+}
+
+void charge_pressure(struct charge *c, int64_t now)
+{
+	if (c->pressure)
+		soon(c, now);
+}
+
+void charge_pressure_lost(struct charge *c, int64_t now)
+{
+	c->pressure = 0;
+	soon(c, now);
 }
 
 int charge_warning(struct charge *c, const char *name, char *buf,

@@ -204,3 +204,28 @@ int tree_usable(const char *root)
 	closedir(d);
 	return how;
 }
+
+int tree_pressure(const char *root, int window_ms)
+{
+	char path[PATHLEN], trigger[64];
+	int fd, n;
+	ssize_t w;
+
+	n = snprintf(trigger, sizeof trigger, "some %ld %ld",
+		     (long)window_ms * 100, (long)window_ms * 1000);
+	if (snprintf(path, sizeof path, "%s/proc/pressure/cpu", root) >=
+	    (int)sizeof path)
+		return -1;
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* the kernel takes the string with its terminating NUL */
+	do
+		w = write(fd, trigger, (size_t)n + 1);
+	while (w < 0 && errno == EINTR);
+	if (w != n + 1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

@@ -35,4 +35,15 @@ int tree_usable(const char *root);
 /* Runnable tasks in PID's tree, the HOW way; -1 if PID is not there. */
 int tree_runnable(const char *root, pid_t pid, int how);
 
+/*
+ * A PSI trigger on ROOT/proc/pressure/cpu (Linux 4.20+, see the kernel's
+ * Documentation/accounting/psi.rst): its fd polls POLLPRI once tasks
+ * have waited for a CPU a tenth of WINDOW_MS in all within a window of
+ * WINDOW_MS (500 ms to 10 s), at most once per window.  An unprivileged
+ * user may set one only with a window that is a multiple of 2 s (Linux
+ * 6.4+; none before).  The fd (close-on-exec), or -1 where none can be
+ * had.
+ */
+int tree_pressure(const char *root, int window_ms);
+
 #endif

@@ -439,7 +439,7 @@ static void proxy_init(struct proxy *P, const struct opts *o)
 	lease_init(&P->lease, &P->up);
 	P->want_r = P->want_w = -1;
 	P->want_up = P->want_fd = -1;
-	P->sigfd = -1;
+	P->sigfd = P->psi = -1;
 }
 
 /* Anything wrong before the child runs: run it as if we were not here. */
@@ -524,6 +524,7 @@ static void finish(struct proxy *P)
 			" charged", P->charge.looks, P->charge.peak);
 	lease_close(&P->lease);
 	up_close(&P->up);
+	close_fd(&P->psi);
 	pw_exit_like(P->status);
 }
 

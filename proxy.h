@@ -44,6 +44,8 @@ struct proxy {
 
 	/* --charge: tokens held for a command that ignores the jobserver */
 	int tree;		/* proctree.h's way down /proc; TREE_NONE: off */
+	int psi;		/* its CPU pressure trigger, or -1: timed looks */
+	int psi_ms;		/* the trigger's window */
 	struct charge charge;
 	unsigned char charged[CHARGE_MAX]; /* their bytes, CHARGE.charged */
 	struct lease lease;	/* the command's jobserver and its tokens */

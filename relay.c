@@ -187,6 +187,23 @@ static void degrade(struct proxy *P)
 }
 
 /*
+ * --charge: (re)set the CPU pressure trigger for the window charge.h
+ * wants.  0, after one line saying why, where none can be had: the looks
+ * are on a timer then.
+ */
+static int arm(struct proxy *P)
+{
+	close_fd(&P->psi);
+	P->psi_ms = P->charge.window;
+	P->psi = tree_pressure(machine_root(), P->psi_ms);
+	if (P->psi >= 0)
+		return 1;
+	jp_verbose("--charge: no CPU pressure trigger here: looking on a"
+		   " timer:");
+	return 0;
+}
+
+/*
  * --charge: a look at the command's tree is due.  Take from the parent,
  * without waiting, up to the tokens the tree runs beyond its slots, or
  * give back what it no longer needs.  The tree's slots are the tokens it
@@ -221,12 +238,28 @@ static void charge_round(struct proxy *P, int64_t now)
 	}
 	if (charge_warning(C, P->argv[0], line, sizeof line))
 		jp_warn("%s", line);
+	if (P->psi >= 0 && P->psi_ms != C->window && !arm(P))
+		charge_pressure_lost(C, now);
+}
+
+/* The trigger fired (POLLPRI, with POLLERR as the kernel reports it), or
+ * failed: then back to looks on a timer. */
+static void on_pressure(struct proxy *P, short revents, int64_t now)
+{
+	if (revents & POLLPRI) {
+		charge_pressure(&P->charge, now);
+		return;
+	}
+	jp_verbose("--charge: the CPU pressure trigger failed: looking on a"
+		   " timer");
+	close_fd(&P->psi);
+	charge_pressure_lost(&P->charge, now);
 }
 
 /* One round's poll() entries. */
 struct round {
-	struct pollfd pfd[3 + LEASE_POLLS];
-	int n, want, parent, lease;
+	struct pollfd pfd[4 + LEASE_POLLS];
+	int n, want, parent, lease, psi;
 };
 
 /* What to wait for this round; a token of our own pool is parked at
@@ -256,8 +289,10 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 	else if (!offer || (P->up.counter && P->up.free <= 0))
 		gate_quiet(&P->gate);
 	r->n = 0;
-	r->want = r->parent = -1;
+	r->want = r->parent = r->psi = -1;
 	r->pfd[r->n++] = (struct pollfd){ P->sigfd, POLLIN, 0 };
+	if (P->psi >= 0)	/* --charge: the CPU is contended */
+		r->pfd[r->psi = r->n++] = (struct pollfd){ P->psi, POLLPRI, 0 };
 	if (P->want_r >= 0)
 		r->pfd[r->want = r->n++] = (struct pollfd){ P->want_r,
 							    POLLIN, 0 };
@@ -281,6 +316,8 @@ static void dispatch(struct proxy *P, struct round *r)
 		on_signals(P);
 	if (r->want >= 0 && r->pfd[r->want].revents)
 		on_want(P);
+	if (r->psi >= 0 && r->pfd[r->psi].revents)
+		on_pressure(P, r->pfd[r->psi].revents, now / 1000);
 	lease_ready(&P->lease, r->pfd + r->lease, now, &news);
 	if (P->tree != TREE_NONE) {
 		int i;
@@ -304,6 +341,9 @@ void relay(struct proxy *P)
 {
 	struct round r;
 
+	/* --charge: where it can, no look before the CPU is contended */
+	if (P->tree != TREE_NONE && arm(P))
+		charge_by_pressure(&P->charge);
 	while (!P->exited) {
 		int timeout;
 

@@ -193,6 +193,22 @@ EOF
 	expect "pool whole" "$(field start rep) $(field end rep)" "3 3"
 }
 
+# --charge wakes up only when the CPU is contended (a PSI trigger on
+# /proc/pressure/cpu, charge.h): an idle command costs no look at all.
+# Here the trigger is a plain file under the test knob JOBPROXY_TEST_ROOT
+# (machine.h), which takes the trigger and never fires, as the kernel's on
+# a machine with no contention.  (The test above has real contention.)
+t_charge_idle_command_costs_no_look() {
+	mkdir -p fk/proc/pressure
+	: >fk/proc/pressure/cpu
+	JOBPROXY_TEST_ROOT=$PWD/fk "$POOL" -j 2 --report rep -- "$JP" --stats \
+		--charge sleep 2 2>err || die "status $?: $(cat err)"
+	expect "trigger" "$(tr '\0' '@' <fk/proc/pressure/cpu)" \
+		"some 200000 2000000@"
+	expect "looks" "$(sed -n 's/.*stats: charge: \([0-9]*\) look.*/\1/p' err)" 0
+	expect "pool whole" "$(field start rep) $(field end rep)" "1 1"
+}
+
 # JOBPROXY_CHARGE=1 turns it on too (the nix hook, the daemon's clients);
 # without it nothing is watched.
 t_charge_from_the_environment() {

@@ -204,6 +204,69 @@ static void at_most_once_a_second(void **state)
 	assert_true(C.looks > 10);
 }
 
+/* Where a PSI trigger wakes us, an idle command costs no look at all, and
+ * its token traffic (pokes) none either. */
+static void no_look_without_pressure(void **state)
+{
+	int64_t now;
+	int timeout = -1;
+
+	(void)state;
+	charge_init(&C, T0);
+	charge_by_pressure(&C);
+	for (now = T0; now < T0 + 600000; now += 250) {
+		charge_poke(&C, now);
+		assert_int_equal(charge_due(&C, now, &timeout), 0);
+	}
+	assert_int_equal(timeout, -1);
+	assert_int_equal(C.looks, 0);
+}
+
+/* A pressure event starts the looks: once a second while the tree runs
+ * more than it holds or holds a charge, none once it is calm again. */
+static void pressure_starts_the_looks(void **state)
+{
+	int timeout = -1;
+
+	(void)state;
+	charge_init(&C, T0);
+	charge_by_pressure(&C);
+	charge_pressure(&C, T0 + 300);
+	assert_int_equal(charge_due(&C, T0 + 300, &timeout), 1);
+	assert_int_equal(look(4, 0, T0 + 300), 0);
+	assert_int_equal(C.next, T0 + 1300);
+	charge_pressure(&C, T0 + 400);		/* no sooner than a second */
+	assert_int_equal(C.next, T0 + 1300);
+	assert_int_equal(look(4, 0, T0 + 1300), 3);	/* within 2 s */
+	look(1, 0, T0 + 2300);
+	look(1, 0, T0 + 3300);
+	assert_int_equal(look(1, 0, T0 + 4300), -3);
+	assert_int_equal(C.next, T0 + 5300);	/* the last, for a charge */
+	assert_int_equal(C.window, CHARGE_PSI_MIN_MS);
+	assert_int_equal(look(1, 0, T0 + 5300), 0);
+	assert_int_equal(C.next, -1);		/* calm: wait for pressure */
+	assert_int_equal(charge_due(&C, T0 + 99000, &timeout), 0);
+	assert_int_equal(timeout, -1);
+	charge_pressure(&C, T0 + 5400);
+	assert_int_equal(C.next, T0 + 6300);
+	/* calm looks on a machine that stays contended: the trigger's window
+	 * widens to the kernel's largest; an excess narrows it again */
+	assert_int_equal(C.window, 2 * CHARGE_PSI_MIN_MS);
+	look(0, 0, T0 + 6300);
+	look(0, 0, T0 + 7300);
+	look(0, 0, T0 + 8300);
+	assert_int_equal(C.window, CHARGE_PSI_MAX_MS);
+	look(3, 0, T0 + 9300);
+	assert_int_equal(C.window, CHARGE_PSI_MIN_MS);
+	/* the trigger is gone (an error on it): timed looks again */
+	charge_init(&C, T0);
+	charge_by_pressure(&C);
+	charge_pressure_lost(&C, T0 + 700);
+	assert_int_equal(charge_due(&C, T0 + 700, &timeout), 1);
+	look(0, 0, T0 + 700);
+	assert_int_equal(C.next, T0 + 700 + 2 * CHARGE_EVERY_MS);
+}
+
 static void took_counts_what_was_got(void **state)
 {
 	(void)state;
@@ -231,6 +294,8 @@ int main(void)
 		cmocka_unit_test(idle_tree_backs_off),
 		cmocka_unit_test(at_most_once_a_second),
 		cmocka_unit_test(took_counts_what_was_got),
+		cmocka_unit_test(no_look_without_pressure),
+		cmocka_unit_test(pressure_starts_the_looks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,31 @@ static void fake_children(void **state)
 	assert_int_equal(tree_runnable(root, 10, TREE_SCAN), 4);
 }
 
+/* The CPU pressure trigger: written with its NUL where the file is, the
+ * stall a tenth of the window; none where there is no such file. */
+static void pressure_trigger(void **state)
+{
+	char path[512], buf[64];
+	FILE *f;
+	size_t n;
+	int fd;
+
+	(void)state;
+	assert_int_equal(tree_pressure(root, 2000), -1);
+	put("/proc/pressure/cpu", "");
+	fd = tree_pressure(root, 4000);
+	assert_true(fd > 2);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	snprintf(path, sizeof path, "%s/proc/pressure/cpu", root);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	assert_int_equal(n, sizeof "some 400000 4000000");
+	assert_memory_equal(buf, "some 400000 4000000", n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +294,8 @@ int main(void)
 		cmocka_unit_test(this_system_has_a_proc),
 		cmocka_unit_test_setup_teardown(fake_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_children, setup, teardown),
+		cmocka_unit_test_setup_teardown(pressure_trigger, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
