@@ -58,7 +58,7 @@ t_nix_sandbox_crash_pool_whole() {
 
 # hook: nix/setup-hook.sh with this tree's jobproxy and links, as hook.sh.
 hook() {
-	sed "s|@out@/bin/jobproxy|$JP|g; s|@out@/libexec/jobproxy|$ROOT/libexec/jobproxy|g" \
+	sed "s|@out@/bin/jobproxy|$JP|g; s|@out@/libexec/jobproxy|$JPLINKS|g" \
 		"$ROOT/nix/setup-hook.sh" >hook.sh
 }
 
@@ -78,7 +78,7 @@ k: ; @$TJOB $PWD/D --kill \$\$PPID --when 4
 EOF
 	$POOL -j4 --report r -- bash -c '. ./hook.sh; make -s -k' 2>err
 	expect "root pool after a script's make was SIGKILLed" "$(field end r)" 3
-	expect "the script's make" "$(cat which)" "$ROOT/libexec/jobproxy/make"
+	expect "the script's make" "$(cat which)" "$JPLINKS/make"
 	rm -rf D && mkdir D
 	$POOL -j4 --report r -- bash -c 'dontUseJobproxy=1; . ./hook.sh; make -s -k' 2>err
 	expect "the same with dontUseJobproxy" "$(field end r)" 0
