@@ -56,6 +56,42 @@ t_nix_sandbox_crash_pool_whole() {
 	echo "  the root make itself reports the loss only without jobproxy"
 }
 
+# nix/default.nix, evaluated with stand-ins for nixpkgs (none here): on
+# Linux built with pkgsStatic's compiler (musl) and STATIC=1, elsewhere
+# with the ordinary stdenv, dynamically.
+t_package_static_on_linux() {
+	CONF=$(sh "$ROOT/tests/tools/nix-setup.sh" "$ROOT/build/nix" 2>err) ||
+		skip "nix cannot run here: $(tail -n 1 err)"
+	cat >stub.nix <<'EOF'
+{ pkg, isLinux }:
+let
+  stdenvOf = prefix: {
+    hostPlatform.isLinux = isLinux;
+    cc.targetPrefix = prefix;
+    mkDerivation = a: a;
+  };
+in
+(import (/. + pkg)) {
+  lib = {
+    cleanSource = p: p;
+    optional = c: x: if c then [ x ] else [ ];
+    platforms.unix = [ ];
+  };
+  stdenv = stdenvOf "";
+  pkgsStatic.stdenv = stdenvOf "x86_64-unknown-linux-musl-";
+}
+EOF
+	for linux in true false; do
+		NIX_CONF_DIR=$CONF NIX_USER_CONF_FILES='' nix-instantiate --eval \
+			--strict --arg isLinux $linux --argstr pkg "$ROOT/nix/default.nix" \
+			-E '{ pkg, isLinux }@a: builtins.concatStringsSep " " (builtins.tail ((import ./stub.nix a).makeFlags))' \
+			>flags 2>err || die "nix/default.nix does not evaluate: $(cat err)"
+		want='"CC=cc"'
+		[ $linux = true ] && want='"CC=x86_64-unknown-linux-musl-cc STATIC=1"'
+		expect "make flags, isLinux $linux" "$(cat flags)" "$want"
+	done
+}
+
 # hook: nix/setup-hook.sh with this tree's jobproxy and links, as hook.sh.
 hook() {
 	sed "s|@out@/bin/jobproxy|$JP|g; s|@out@/libexec/jobproxy|$JPLINKS|g" \
