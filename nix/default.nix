@@ -7,8 +7,8 @@
 #
 # On Linux it is built statically with musl (nixpkgs' pkgsStatic): no
 # dynamic loader and no glibc start-up, so each of the many jobproxy
-# processes of a build starts in about half the time, in a tenth of the
-# memory.  Elsewhere (macOS, the BSDs) pkgsStatic does not give a fully
+# processes of a build starts faster and in a sixth of the memory (the
+# README has the figures).  Elsewhere (macOS, the BSDs) pkgsStatic does not give a fully
 # static binary: the ordinary stdenv builds it, dynamically linked.
 { lib, stdenv, pkgsStatic }:
 
