@@ -56,9 +56,8 @@
  * sa_restorer, without which x86-64 cannot return from a handler) and
  * write that same record for the refused one.  Only the handler's place
  * is assumed (the first word: not so on MIPS, where this is left out)
- * and the kernel's sigset size, 8 bytes.  jobproxy has no threads, so no
- * libc code of ours needs these signals: libc sets its own handlers for
- * them only once a second thread exists.
+ * and the kernel's sigset size, 8 bytes.  libc needs these signals only
+ * to cancel, time or change the ids of other threads: jobproxy has none.
  */
 #if defined(__linux__) && (defined(__x86_64__) || defined(__i386__) || \
 	defined(__aarch64__) || defined(__arm__) || defined(__riscv))
