@@ -164,7 +164,10 @@ pid_t pw_spawn(const struct pw_child *c, int *exec_err)
 	free(env);
 	if (err == 0)
 		return pid;
-	if (err == EAGAIN || err == ENOMEM) {	/* no process to run it in */
+	/* No process to run it in; or no fd for the pipe on which musl's
+	 * posix_spawn hands back the exec's error (glibc needs none): the
+	 * caller runs the command itself, without us. */
+	if (err == EAGAIN || err == ENOMEM || err == EMFILE || err == ENFILE) {
 		errno = err;
 		return -1;
 	}

@@ -31,6 +31,9 @@
  * them read or write, and would signal one that catches them instead,
  * again at every retry of the call.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE		/* syscall() */
+#endif
 #include "signals.h"
 #include "util.h"
 
@@ -39,6 +42,34 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+/*
+ * The signals libc keeps for itself: sigaction() refuses 32..34 under musl
+ * (its timer, cancel and synccall signals) and 32, 33 under glibc, with
+ * EINVAL, but the kernel lets any process catch them and anyone may send
+ * one to our pid (34 is glibc's SIGRTMIN, a Go child catches them all).
+ * Left at its default, one would kill jobproxy while the child runs on
+ * with the tokens.  So on Linux these are caught through the rt_sigaction
+ * system call itself.  The kernel's struct sigaction differs between
+ * architectures; we never build one: we read back the record of a signal
+ * libc did let us catch (our handler, flags, mask and the libc's own
+ * sa_restorer, without which x86-64 cannot return from a handler) and
+ * write that same record for the refused one.  Only the handler's place
+ * is assumed (the first word: not so on MIPS, where this is left out)
+ * and the kernel's sigset size, 8 bytes.  libc needs these signals only
+ * to cancel, time or change the ids of other threads: jobproxy has none.
+ */
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__) || \
+	defined(__aarch64__) || defined(__arm__) || defined(__riscv))
+#include <sys/syscall.h>
+#define RAW_SIGNALS 1
+#define KSIGSET 8		/* the kernel's sigset_t: 64 signals */
+#endif
+
+/* A kernel struct sigaction, opaque: larger than any of them. */
+struct ksig {
+	unsigned long w[8];
+};
 
 /* The daemon's set: what it acts on, and what would kill it for nothing. */
 static const int daemon_set[] = {
@@ -61,7 +92,14 @@ static struct {
 	struct sigaction ours;
 	sigset_t initmask, spawnmask, handled;
 	sigset_t ignored;		/* caught, but SIG_IGN for the child */
+	/* The signals libc refuses (see RAW_SIGNALS): */
+	unsigned char raw[MAXSIG];	/* RAW_CAUGHT, RAW_IGNORED or 0 */
+	int rawready;			/* rawours is read */
+	struct ksig rawours;		/* our handler, as the kernel has it */
+	struct ksig rawold[MAXSIG];	/* as inherited */
 } S;
+
+enum { RAW_CAUGHT = 1, RAW_IGNORED };	/* ignored: SIG_IGN for the child */
 
 static int last_signal(void)
 {
@@ -94,13 +132,54 @@ static int is_tty_stop(int signo)
 	return signo == SIGTTIN || signo == SIGTTOU;
 }
 
+/* rt_sigaction(2) itself: -1 where there is none. */
+static int ksig(int signo, const struct ksig *act, struct ksig *old)
+{
+#ifdef RAW_SIGNALS
+	return (int)syscall(SYS_rt_sigaction, signo, act, old, KSIGSET);
+#else
+	(void)signo, (void)act, (void)old;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Our record with HANDLER in the handler's place. */
+static struct ksig with_handler(void (*handler)(int))
+{
+	struct ksig k = S.rawours;
+
+	memcpy(&k.w[0], &handler, sizeof handler);
+	return k;
+}
+
+/* Async-signal-safe (the handler and sig_stop_self call it). */
 static void set_default(int signo)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
-	sigaction(signo, &sa, NULL);
+	if (sigaction(signo, &sa, NULL) < 0 && S.raw[signo]) {
+		struct ksig k = with_handler(SIG_DFL);
+
+		ksig(signo, &k, NULL);
+	}
+}
+
+/* Catch SIGNO, which libc refuses, through the system call: 1 if done.
+ * Not in the daemon, which takes only the signals it acts on. */
+static int raw_take(int signo)
+{
+	void (*h)(int);
+
+	if (!S.all || !S.rawready || ksig(signo, NULL, &S.rawold[signo]) < 0)
+		return 0;
+	memcpy(&h, &S.rawold[signo].w[0], sizeof h);
+	if (ksig(signo, &S.rawours, NULL) < 0)
+		return 0;
+	S.raw[signo] = h == SIG_IGN ? RAW_IGNORED : RAW_CAUGHT;
+	return 1;
 }
 
 static void on_signal(int signo, siginfo_t *si, void *ctx)
@@ -146,12 +225,15 @@ static void on_signal(int signo, siginfo_t *si, void *ctx)
 /* Put our handler on SIGNO (saving the inherited action): 1 if done. */
 static int take(int signo, const struct sigaction *sa)
 {
-	if (signo <= 0 || signo >= MAXSIG ||
-	    sigaction(signo, NULL, &S.old[signo]) < 0 ||
+	if (signo <= 0 || signo >= MAXSIG)
+		return 0;
+	if (sigaction(signo, NULL, &S.old[signo]) < 0 ||
 	    sigaction(signo, sa, NULL) < 0)
-		return 0;	/* not a signal we may catch here */
+		return raw_take(signo);	/* or not a signal we may catch */
 	S.changed[signo] = 1;
 	sigaddset(&S.handled, signo);
+	if (S.all && !S.rawready && ksig(signo, NULL, &S.rawours) == 0)
+		S.rawready = 1;
 	return 1;
 }
 
@@ -172,6 +254,12 @@ static int install(int all)
 	S.self = getpid();
 	S.all = all;
 	sigprocmask(SIG_BLOCK, NULL, &S.initmask);
+#ifdef RAW_SIGNALS
+	/* libc leaves its own signals out of the mask it reports (and musl
+	 * unblocks them at its first handler): the kernel's word is the one
+	 * the child must inherit; sigset_t starts with it in either libc. */
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &S.initmask, KSIGSET);
+#endif
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_signal;
@@ -183,9 +271,12 @@ static int install(int all)
 	for (i = 1; all && i <= last_signal(); i++) {
 		struct sigaction now;
 
-		if (i == SIGKILL || i == SIGSTOP || i == SIGCHLD ||
-		    sigaction(i, NULL, &now) < 0)
+		if (i == SIGKILL || i == SIGSTOP || i == SIGCHLD)
 			continue;
+		if (sigaction(i, NULL, &now) < 0) {
+			raw_take(i);	/* one libc keeps for itself */
+			continue;
+		}
 		if (now.sa_handler == SIG_IGN && (i == SIGTTIN || i == SIGTTOU))
 			continue;
 		if (take(i, &sa) && now.sa_handler == SIG_IGN)
@@ -298,6 +389,8 @@ void sig_block(void)
 	for (i = 1; i < MAXSIG; i++)
 		if (S.changed[i] && sigismember(&S.ignored, i))
 			sigaction(i, &ign, NULL);
+		else if (S.raw[i] == RAW_IGNORED)
+			ksig(i, &S.rawold[i], NULL);
 }
 
 void sig_unblock(void)
@@ -307,6 +400,8 @@ void sig_unblock(void)
 	for (i = 1; i < MAXSIG; i++)
 		if (S.changed[i] && sigismember(&S.ignored, i))
 			sigaction(i, &S.ours, NULL);
+		else if (S.raw[i] == RAW_IGNORED)
+			ksig(i, &S.rawours, NULL);
 	sigprocmask(SIG_SETMASK, &S.spawnmask, NULL);
 }
 
@@ -323,21 +418,20 @@ void sig_child_reset(void)
 	for (i = 1; i < MAXSIG; i++)
 		if (S.changed[i])
 			sigaction(i, &S.old[i], NULL);
+		else if (S.raw[i])
+			ksig(i, &S.rawold[i], NULL);
 	sigprocmask(SIG_SETMASK, &S.initmask, NULL);
 }
 
 void sig_die(int signo)
 {
-	struct sigaction sa;
 	struct rlimit nocore = { 0, 0 };
 	sigset_t one;
 
 	/* The child dumped core already if it was going to; a second core
 	 * from us would only mislead. */
 	setrlimit(RLIMIT_CORE, &nocore);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigaction(signo, &sa, NULL);
+	set_default(signo);
 	sigemptyset(&one);
 	sigaddset(&one, signo);
 	sigprocmask(SIG_UNBLOCK, &one, NULL);

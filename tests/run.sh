@@ -12,10 +12,19 @@
 # names), so a skip there is a failure, said in one line.  (Not under
 # `make memcheck`, whose skips are valgrind's, listed in lib.sh.)
 #
+# JOBPROXY=PATH runs the integration tests against that binary instead of
+# ./jobproxy (make check-static: the musl build) and leaves out the unit
+# tests, which do not run it.
+#
 # REPEAT=N runs the whole suite N times and stops at the first round with
 # a failure, after printing the failed test and its log: a test that fails
 # once in N runs is a bug (it asserts a schedule, or sleeps instead of
 # waiting for its event), not bad luck.
+if [ -n "${JOBPROXY-}" ]; then
+	JOBPROXY=$(cd "$(dirname "$JOBPROXY")" && pwd)/$(basename "$JOBPROXY") ||
+		exit 1
+	export JOBPROXY
+fi
 cd "$(dirname "$0")/.." || exit 1
 # Each test builds its own jobserver world: nothing of the make that runs
 # `make check` (its MAKEFLAGS, its command-line variables) may leak in.
@@ -31,7 +40,7 @@ units=
 for c in tests/unit/test_*.c; do
 	units="$units ${c%.c}"
 done
-[ -n "${JOBPROXY_MEMCHECK-}" ] && units=
+[ -n "${JOBPROXY_MEMCHECK-}${JOBPROXY-}" ] && units=
 LOG=tests/.log
 NOSKIP=
 if [ -z "${JOBPROXY_MEMCHECK-}" ] && [ -r /etc/os-release ] &&

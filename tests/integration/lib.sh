@@ -6,13 +6,18 @@
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/tests/integration	# the tests' data: compat/, insert/, nix/
-JP=$ROOT/jobproxy
+# JOBPROXY=PATH (make check-static): test that binary instead, with the
+# link directory beside it (DIR/libexec/jobproxy, as `make static` makes).
+JPBIN=${JOBPROXY:-$ROOT/jobproxy}
+case $JPBIN in /*) ;; *) JPBIN=$PWD/$JPBIN ;; esac
+JPLINKS=$(dirname "$JPBIN")/libexec/jobproxy
+JP=$JPBIN
 # make memcheck runs the tests with jobproxy under valgrind.
 [ -n "${JOBPROXY_MEMCHECK-}" ] && JP=$ROOT/tests/tools/vgjobproxy
 POOL=$ROOT/tests/helpers/pool
 TJOB=$ROOT/tests/helpers/tjob
 M44=$ROOT/build/make-4.4.1/bin/make
-export ROOT JP POOL TJOB
+export ROOT JP JPBIN POOL TJOB
 
 die() {
 	echo "FAIL: $*" >&2

@@ -26,7 +26,7 @@ t_help_and_man_page_agree() {
 }
 
 t_readme_targets_exist() {
-	for t in demo check memcheck bench stress fuzz install clean; do
+	for t in demo check check-static static memcheck bench stress fuzz install clean; do
 		grep -q "^$t:" "$ROOT/Makefile" || die "README names 'make $t', no such target"
 		grep -q "make $t" "$ROOT/README.md" || die "README does not mention 'make $t'"
 	done

@@ -77,8 +77,8 @@ t_install_links() {
 # A link whose real tool is nowhere on PATH: "not found", 127, no loop.
 t_link_without_tool() {
 	mkdir bin
-	ln -s "$ROOT/libexec/jobproxy/gmake" bin/gmake
-	timeout 20 env PATH="$PWD/bin:$ROOT/libexec/jobproxy:$PWD" \
+	ln -s "$JPLINKS/gmake" bin/gmake
+	timeout 20 env PATH="$PWD/bin:$JPLINKS:$PWD" \
 		"$PWD/bin/gmake" -v >out 2>err
 	expect "exit status" "$?" 127
 	expect "message" "$(cat err)" "jobproxy: gmake: not found"
@@ -88,19 +88,19 @@ t_link_without_tool() {
 # found by its path) still finds the real make, not itself.
 t_link_by_path() {
 	printf 'all:\n\t@echo "made by $(MAKE)"\n' >Makefile
-	timeout 20 "$ROOT/libexec/jobproxy/make" >out 2>err
+	timeout 20 "$JPLINKS/make" >out 2>err
 	expect "exit status" "$?" 0
-	expect "output" "$(cat out)" "made by $ROOT/libexec/jobproxy/make"
+	expect "output" "$(cat out)" "made by $JPLINKS/make"
 }
 
 # The child's PATH: the link directory first, exactly once, at every depth.
 t_child_path() {
 	printf 'all:\n\t@echo "$$PATH" >top\n\t@$(MAKE) -s sub\nsub:\n\t@echo "$$PATH" >sub\n' >Makefile
-	PATH=$ROOT/libexec/jobproxy/:$PATH "$JP" -j2 make -s >out 2>err
+	PATH=$JPLINKS/:$PATH "$JP" -j2 make -s >out 2>err
 	expect "exit status" "$?" 0
 	for f in top sub; do
-		expect "$f: first entry" "$(cut -d: -f1 $f)" "$ROOT/libexec/jobproxy"
-		expect "$f: times" "$(tr : '\n' <$f | grep -c "^$ROOT/libexec/jobproxy/*\$")" 1
+		expect "$f: first entry" "$(cut -d: -f1 $f)" "$JPLINKS"
+		expect "$f: times" "$(tr : '\n' <$f | grep -c "^$JPLINKS/*\$")" 1
 	done
 }
 

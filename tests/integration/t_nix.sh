@@ -56,9 +56,45 @@ t_nix_sandbox_crash_pool_whole() {
 	echo "  the root make itself reports the loss only without jobproxy"
 }
 
+# nix/default.nix, evaluated with stand-ins for nixpkgs (none here): on
+# Linux built with pkgsStatic's compiler (musl) and STATIC=1, elsewhere
+# with the ordinary stdenv, dynamically.
+t_package_static_on_linux() {
+	CONF=$(sh "$ROOT/tests/tools/nix-setup.sh" "$ROOT/build/nix" 2>err) ||
+		skip "nix cannot run here: $(tail -n 1 err)"
+	cat >stub.nix <<'EOF'
+{ pkg, isLinux }:
+let
+  stdenvOf = prefix: {
+    hostPlatform.isLinux = isLinux;
+    cc.targetPrefix = prefix;
+    mkDerivation = a: a;
+  };
+in
+(import (/. + pkg)) {
+  lib = {
+    cleanSource = p: p;
+    optional = c: x: if c then [ x ] else [ ];
+    platforms.unix = [ ];
+  };
+  stdenv = stdenvOf "";
+  pkgsStatic.stdenv = stdenvOf "x86_64-unknown-linux-musl-";
+}
+EOF
+	for linux in true false; do
+		NIX_CONF_DIR=$CONF NIX_USER_CONF_FILES='' nix-instantiate --eval \
+			--strict --arg isLinux $linux --argstr pkg "$ROOT/nix/default.nix" \
+			-E '{ pkg, isLinux }@a: builtins.concatStringsSep " " (builtins.tail ((import ./stub.nix a).makeFlags))' \
+			>flags 2>err || die "nix/default.nix does not evaluate: $(cat err)"
+		want='"CC=cc"'
+		[ $linux = true ] && want='"CC=x86_64-unknown-linux-musl-cc STATIC=1"'
+		expect "make flags, isLinux $linux" "$(cat flags)" "$want"
+	done
+}
+
 # hook: nix/setup-hook.sh with this tree's jobproxy and links, as hook.sh.
 hook() {
-	sed "s|@out@/bin/jobproxy|$JP|g; s|@out@/libexec/jobproxy|$ROOT/libexec/jobproxy|g" \
+	sed "s|@out@/bin/jobproxy|$JP|g; s|@out@/libexec/jobproxy|$JPLINKS|g" \
 		"$ROOT/nix/setup-hook.sh" >hook.sh
 }
 
@@ -78,7 +114,7 @@ k: ; @$TJOB $PWD/D --kill \$\$PPID --when 4
 EOF
 	$POOL -j4 --report r -- bash -c '. ./hook.sh; make -s -k' 2>err
 	expect "root pool after a script's make was SIGKILLed" "$(field end r)" 3
-	expect "the script's make" "$(cat which)" "$ROOT/libexec/jobproxy/make"
+	expect "the script's make" "$(cat which)" "$JPLINKS/make"
 	rm -rf D && mkdir D
 	$POOL -j4 --report r -- bash -c 'dontUseJobproxy=1; . ./hook.sh; make -s -k' 2>err
 	expect "the same with dontUseJobproxy" "$(field end r)" 0

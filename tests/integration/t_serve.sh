@@ -394,7 +394,7 @@ t_socket_mode_and_group_without_a_path_race() {
 	gdb -q -batch -nx -ex 'set startup-with-shell off' \
 		-ex 'catch syscall bind' -ex run -ex continue \
 		-ex "shell sh $PWD/swap.sh" -ex continue \
-		--args "$ROOT/jobproxy" --serve "$PWD/d/sock" -j 2 --mode 0666 \
+		--args "$JPBIN" --serve "$PWD/d/sock" -j 2 --mode 0666 \
 		--group "$G_sg" >gdblog 2>dlog </dev/null &
 	gpid=$!
 	DPIDS="$DPIDS $gpid"

@@ -8,7 +8,11 @@
 # and GNU make 4.4.1 (tests/tools/build-make44.sh) are fetched by the
 # tests that use them.
 #
-#   sh tests/tools/deps.sh [memcheck]     memcheck: valgrind too
+#   sh tests/tools/deps.sh [memcheck|static]
+#       memcheck: valgrind too
+#       static (make check-static): musl-gcc too, not cmocka (no unit
+#       test runs there); exits 77 after one line where musl-gcc cannot
+#       be had, 1 on Debian 12, where nothing may skip
 
 APT=
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -34,7 +38,7 @@ have_cmocka() {
 		${CC:-cc} -E -x c - >/dev/null 2>&1
 }
 
-if ! have_cmocka && ! { install libcmocka-dev && have_cmocka; }; then
+if [ "${1-}" != static ] && ! have_cmocka && ! { install libcmocka-dev && have_cmocka; }; then
 	echo "deps: the unit tests need cmocka (Debian: apt-get install libcmocka-dev)" >&2
 	exit 1
 fi
@@ -50,4 +54,16 @@ for tp in $TOOLS; do
 	install "${tp#*:}" && command -v "$tool" >/dev/null 2>&1 && continue
 	echo "deps: '$tool' is missing (Debian: ${tp#*:}): the tests that need it will skip" >&2
 done
+# make check-static: the musl build's compiler, or one line and exit 77.
+MUSL=${MUSL_CC:-musl-gcc}
+if [ "${1-}" = static ] && ! command -v "$MUSL" >/dev/null 2>&1 &&
+	! { install musl-tools && command -v "$MUSL" >/dev/null 2>&1; }; then
+	if [ -r /etc/os-release ] &&
+		(. /etc/os-release && [ "$ID" = debian ] && [ "$VERSION_ID" = 12 ]); then
+		echo "deps: no $MUSL on Debian 12, where nothing may skip (apt-get install musl-tools)" >&2
+		exit 1
+	fi
+	echo "check-static: skipped: no $MUSL (Debian: apt-get install musl-tools)"
+	exit 77
+fi
 exit 0
