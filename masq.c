@@ -17,6 +17,10 @@
  *                         auth); older ninja reads none, and a jobproxy in
  *                         front of it then only costs a process.
  *                         ninja-build: Fedora's name, which meson looks for.
+ *                         ninja never waits for a token: it tries one
+ *                         non-blocking read as a job ends (strace: no poll
+ *                         on the fifo), so a token not there at that
+ *                         instant is a job not started (lease.h, greedy).
  *   samu                  samurai; its jobserver support (where built in)
  *                         parses the "R,W" pipe form only.
  *   cargo                 reads either (jobserver crate), and so do the
@@ -27,14 +31,14 @@
  *                         a jobproxy still catches what that build loses.
  */
 static const struct masq_tool tools[] = {
-	{ "make", MASQ_PIPE, 1 },
-	{ "gmake", MASQ_PIPE, 1 },
-	{ "gnumake", MASQ_PIPE, 1 },
-	{ "ninja", MASQ_FIFO, 1 },
-	{ "ninja-build", MASQ_FIFO, 1 },
-	{ "samu", MASQ_PIPE, 1 },
-	{ "cargo", MASQ_ANY, 1 },
-	{ "cmake", MASQ_ANY, 0 },
+	{ "make", MASQ_PIPE, 1, 0 },
+	{ "gmake", MASQ_PIPE, 1, 0 },
+	{ "gnumake", MASQ_PIPE, 1, 0 },
+	{ "ninja", MASQ_FIFO, 1, 1 },
+	{ "ninja-build", MASQ_FIFO, 1, 1 },
+	{ "samu", MASQ_PIPE, 1, 0 },
+	{ "cargo", MASQ_ANY, 1, 0 },
+	{ "cmake", MASQ_ANY, 0, 0 },
 };
 
 const struct masq_tool *masq_tool(size_t i)

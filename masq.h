@@ -25,6 +25,9 @@ struct masq_tool {
 	const char *name;	/* the link's name, the tool's command name */
 	enum masq_style want;	/* what it reads; MASQ_ANY: either */
 	int client;		/* 1: a jobserver client; 0: runs clients */
+	int nowait;		/* 1: never waits for a token: it tries one
+				 * read, non-blocking, only as it starts or
+				 * ends a job (ninja 1.13) */
 };
 
 /* The Ith wrapped tool, or NULL past the last. */
