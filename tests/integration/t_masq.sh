@@ -31,6 +31,7 @@ t_script_runs_make_43() { repro script_runs_make 4.3; }
 t_script_runs_make_44() { repro script_runs_make 4.4.1; }
 t_cmake_build() { repro cmake_build 4.3; }
 t_cargo_build_script() { repro cargo_build_script 4.3; }
+t_ninja_edge_make44() { repro ninja_edge_make44 4.4.1; }
 
 # A copy of jobproxy installed as `make install` lays it out: bin/ and
 # libexec/jobproxy/ of links to it.  INST: its prefix.
@@ -131,6 +132,32 @@ t_ninja_j2() {
 	echo "  most jobs at once: $m (at most 2)"
 	grep -q fifo: err || grep -q 'Jobserver mode detected' out ||
 		die "ninja saw no jobserver: $(cat out err)"
+}
+
+# ninja never waits for a token: it tries a non-blocking read as a job
+# ends, nothing else.  After a serial phase (w, alone) its fan-out l1..l4
+# must find every free token of `jobproxy -j 4` in its fifo: w ends once
+# the 3 wait there, each l waits until all 4 run at once (tjob --need),
+# so a token missing when w ends is a failure, not a slow run.
+t_ninja_fanout_after_serial() {
+	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
+		skip "$NINJA"
+	mkdir bin W L
+	ln -s "$NINJA" bin/ninja
+	cat >build.ninja <<EOF
+rule w
+  command = timeout 20 $TJOB --client parked=3 || touch $PWD/unparked
+rule l
+  command = $TJOB $PWD/L --need 4 --timeout 20
+build w: w
+EOF
+	for i in 1 2 3 4; do printf 'build l%s: l w\n' $i; done >>build.ninja
+	PATH=$PWD/bin:$PATH "$JP" -j 4 ninja >out 2>err
+	rc=$?
+	sed 's/^/  /' out err
+	expect "exit status" "$rc" 0
+	[ -e unparked ] && die "the fifo never held the 3 free tokens"
+	expect "most l jobs at once" "$(maxconc L)" 4
 }
 
 t_ninja_edge_make43() {
