@@ -29,21 +29,33 @@
  *                         make or ninja it found at configure time by its
  *                         absolute path, past every link: in front of cmake
  *                         a jobproxy still catches what that build loses.
+ *                         It finds its modules (CMAKE_ROOT) from argv[0]
+ *                         looked up on PATH: run by the bare name it
+ *                         would find the link, so it gets its real path.
+ * make keeps its argv[0] as given: $(MAKE) is made of it.
  */
 static const struct masq_tool tools[] = {
-	{ "make", MASQ_PIPE, 1, 0 },
-	{ "gmake", MASQ_PIPE, 1, 0 },
-	{ "gnumake", MASQ_PIPE, 1, 0 },
-	{ "ninja", MASQ_FIFO, 1, 1 },
-	{ "ninja-build", MASQ_FIFO, 1, 1 },
-	{ "samu", MASQ_PIPE, 1, 0 },
-	{ "cargo", MASQ_ANY, 1, 0 },
-	{ "cmake", MASQ_ANY, 0, 0 },
+	{ "make", MASQ_PIPE, 1, 0, 0 },
+	{ "gmake", MASQ_PIPE, 1, 0, 0 },
+	{ "gnumake", MASQ_PIPE, 1, 0, 0 },
+	{ "ninja", MASQ_FIFO, 1, 1, 0 },
+	{ "ninja-build", MASQ_FIFO, 1, 1, 0 },
+	{ "samu", MASQ_PIPE, 1, 0, 0 },
+	{ "cargo", MASQ_ANY, 1, 0, 0 },
+	{ "cmake", MASQ_ANY, 0, 0, 1 },
 };
 
 const struct masq_tool *masq_tool(size_t i)
 {
 	return i < sizeof tools / sizeof tools[0] ? &tools[i] : NULL;
+}
+
+int masq_is_make(const char *cmd)
+{
+	const char *b = masq_basename(cmd);
+
+	return !strcmp(b, "make") || !strcmp(b, "gmake") ||
+	       !strcmp(b, "gnumake") || !strncmp(b, "make-", 5);
 }
 
 const char *masq_basename(const char *path)

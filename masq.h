@@ -28,10 +28,18 @@ struct masq_tool {
 	int nowait;		/* 1: never waits for a token: it tries one
 				 * read, non-blocking, only as it starts or
 				 * ends a job (ninja 1.13) */
+	int by_path;		/* 1: run with argv[0] the real tool's path:
+				 * it finds its own files by looking argv[0]
+				 * up on PATH, which would find the link
+				 * (cmake: CMAKE_ROOT, "Could not find
+				 * CMAKE_ROOT !!!") */
 };
 
 /* The Ith wrapped tool, or NULL past the last. */
 const struct masq_tool *masq_tool(size_t i);
+
+/* Is CMD GNU make by its basename: make, gmake, gnumake, make-*. */
+int masq_is_make(const char *cmd);
 
 /* The part of PATH after its last '/' ("" when PATH ends in '/'). */
 const char *masq_basename(const char *path);

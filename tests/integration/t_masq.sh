@@ -61,6 +61,24 @@ busybox_idiom() {
 t_busybox_idiom_43() { need_make43; busybox_idiom make; }
 t_busybox_idiom_44() { need_make44; busybox_idiom "$M44"; }
 
+# cmake configured below jobproxy (a `+` recipe, a cargo build script's
+# cmake-rs, the nix hook): cmake finds its modules from argv[0] looked up
+# on PATH, which would find the cmake link ("Could not find CMAKE_ROOT").
+# It configures, and records the same cmake, as without jobproxy.
+t_cmake_configure() {
+	need_tool cmake
+	printf 'cmake_minimum_required(VERSION 3.13)\nproject(p NONE)\n' \
+		>CMakeLists.txt
+	cmake -S . -B plain >plain.log 2>&1 ||
+		die "plain cmake failed: $(tail -n 3 plain.log)"
+	"$JP" -j 2 sh -c 'cmake -S . -B jp' >jp.log 2>&1
+	rc=$?
+	sed 's/^/  /' jp.log
+	expect "exit status" "$rc" 0
+	expect "CMAKE_COMMAND" "$(grep '^CMAKE_COMMAND:' jp/CMakeCache.txt)" \
+		"$(grep '^CMAKE_COMMAND:' plain/CMakeCache.txt)"
+}
+
 # `make install` and `make uninstall` honour PREFIX and DESTDIR.
 t_install_links() {
 	make -s -C "$ROOT" install DESTDIR="$PWD/d" PREFIX=/opt/jp >log 2>&1 ||

@@ -38,6 +38,14 @@ static void tool_list(void **state)
 	assert_int_equal(masq_lookup("cargo")->want, MASQ_ANY);
 	assert_int_equal(masq_lookup("cargo")->client, 1);
 	assert_int_equal(masq_lookup("cmake")->client, 0);
+	/* Only cmake runs by its real path; make's argv[0] is $(MAKE). */
+	assert_int_equal(masq_lookup("cmake")->by_path, 1);
+	assert_int_equal(masq_lookup("make")->by_path, 0);
+	assert_int_equal(masq_lookup("ninja")->nowait, 1);
+	assert_int_equal(masq_lookup("make")->nowait, 0);
+	assert_true(masq_is_make("/usr/bin/gmake"));
+	assert_true(masq_is_make("make-4.4"));
+	assert_false(masq_is_make("cmake"));
 }
 
 static void basename_(void **state)
