@@ -31,7 +31,10 @@ t_script_runs_make_43() { repro script_runs_make 4.3; }
 t_script_runs_make_44() { repro script_runs_make 4.4.1; }
 t_cmake_build() { repro cmake_build 4.3; }
 t_cargo_build_script() { repro cargo_build_script 4.3; }
-t_ninja_edge_make44() { repro ninja_edge_make44 4.4.1; }
+t_ninja_edge_crash_43() { repro ninja_edge_crash 4.3; }
+t_ninja_edge_crash_44() { repro ninja_edge_crash 4.4.1; }
+t_cmake_build_44() { repro cmake_build 4.4.1; }
+t_cargo_build_script_44() { repro cargo_build_script 4.4.1; }
 
 # A copy of jobproxy installed as `make install` lays it out: bin/ and
 # libexec/jobproxy/ of links to it.  INST: its prefix.
@@ -77,6 +80,37 @@ t_cmake_configure() {
 	expect "exit status" "$rc" 0
 	expect "CMAKE_COMMAND" "$(grep '^CMAKE_COMMAND:' jp/CMakeCache.txt)" \
 		"$(grep '^CMAKE_COMMAND:' plain/CMakeCache.txt)"
+}
+
+# The man page's list: a MAKE naming make by name (on the command line or
+# in a Makefile) goes through the link; a MAKE or a make named by an
+# absolute path runs as without jobproxy.  The sub-make says what started
+# it: the file its parent process runs.
+t_make_forms() {
+	need_make
+	m=$(command -v make)
+	mkdir sub
+	printf 'all:
+	@$(MAKE) -s -C sub
+' >Makefile
+	printf 'MAKE = make
+all:
+	@$(MAKE) -s -C sub
+' >set.mk
+	printf 'all:
+	@readlink /proc/$$(ps -o ppid= $$PPID | tr -d " ")/exe
+' \
+		>sub/Makefile
+	form() {
+		"$JP" -j 2 "$@" >out 2>&1 || die "$*: $(cat out)"
+		if [ "$(cat out)" = "$ROOT/jobproxy" ]; then w=wrapped; else w=plain; fi
+		echo "  $*: $w"
+	}
+	form make MAKE=make; expect "MAKE=make" $w wrapped
+	form make -f set.mk; expect "MAKE = make in a Makefile" $w wrapped
+	form make; expect "\$(MAKE) by name" $w wrapped
+	form make MAKE="$m"; expect "MAKE=$m" $w plain
+	form "$m"; expect "$m run by its path" $w plain
 }
 
 # `make install` and `make uninstall` honour PREFIX and DESTDIR.
