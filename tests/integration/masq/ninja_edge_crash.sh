@@ -1,10 +1,11 @@
 #!/bin/sh
 # Issue 12, "partial": a ninja edge runs a make 4.4.1 (or 4.3) sub-build
-# by name; that make is SIGKILLed holding the 3 tokens of a -j4 fifo pool.  Under a
-# make 4.4.1 -j4 root (`+ninja` in its recipe) the tokens are lost and the
-# 4 edges of 1 s after it run one at a time; under `jobproxy -j 4 ninja`
-# the make runs behind the make link, whose jobproxy gives them back, and
-# the 4 run at once.  A last line runs the edge as `jobproxy make -C sub`.
+# by name; that make is SIGKILLed holding the 3 tokens of a -j4 fifo
+# pool.  Under a make 4.4.1 -j4 root (`+ninja` in its recipe) the tokens
+# are lost and the 4 edges of 1 s after it run one at a time; under
+# `jobproxy -j 4 ninja` the make runs behind the make link, whose
+# jobproxy gives them back, and the 4 run at once.  A last line runs
+# the edge as `jobproxy make -C sub`.
 #
 # ninja 1.13 never waits for a token: it tries one non-blocking read as a
 # job ends.  A jobproxy root that parked one token at a time, and took it
