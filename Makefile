@@ -70,10 +70,14 @@ all: jobproxy libexec/jobproxy/make
 jobproxy: $(OBJS)
 	$(CC) $(PLDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
-# The build tree's own link directory, for the tests: relative links.
+# The build tree's own link directory, for the tests: relative links;
+# and tool/NAME/NAME, one directory per tool, of which the child's PATH
+# gets those of the tools the system has (masq.h).
 libexec/jobproxy/make: Makefile
 	mkdir -p libexec/jobproxy
-	for l in $(LINKS); do ln -sf ../../jobproxy libexec/jobproxy/$$l; done
+	for l in $(LINKS); do ln -sf ../../jobproxy libexec/jobproxy/$$l; \
+	    mkdir -p libexec/jobproxy/tool/$$l; \
+	    ln -sf ../../../../jobproxy libexec/jobproxy/tool/$$l/$$l; done
 
 $(OBJS): $(HDRS) Makefile
 
@@ -184,11 +188,18 @@ install: jobproxy
 	mkdir -p $(DESTDIR)$(LIBEXECDIR)/jobproxy
 	for l in $(LINKS); do \
 	    ln -sf $(BINDIR)/jobproxy $(DESTDIR)$(LIBEXECDIR)/jobproxy/$$l; \
+	    mkdir -p $(DESTDIR)$(LIBEXECDIR)/jobproxy/tool/$$l; \
+	    ln -sf $(BINDIR)/jobproxy \
+		$(DESTDIR)$(LIBEXECDIR)/jobproxy/tool/$$l/$$l; \
 	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/jobproxy $(DESTDIR)$(MANDIR)/man1/jobproxy.1
-	for l in $(LINKS); do rm -f $(DESTDIR)$(LIBEXECDIR)/jobproxy/$$l; done
+	for l in $(LINKS); do rm -f $(DESTDIR)$(LIBEXECDIR)/jobproxy/$$l \
+	    $(DESTDIR)$(LIBEXECDIR)/jobproxy/tool/$$l/$$l; \
+	    rmdir $(DESTDIR)$(LIBEXECDIR)/jobproxy/tool/$$l 2>/dev/null; \
+	done; :
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/jobproxy/tool
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/jobproxy
 
 clean:

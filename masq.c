@@ -7,9 +7,10 @@
 #include "masq.h"
 
 /*
- * The wrapped tools.  A link is made only for a tool the PATH has (else
- * `command -v gmake` in a configure script would find one that is not
- * there), so listing a rare name costs nothing where it is absent.
+ * The wrapped tools.  A link goes on the child's PATH only for a tool
+ * the PATH has (MASQ_TOOL_DIR: else `command -v gmake` in a configure
+ * script would find one that is not there), so listing a rare name costs
+ * nothing where it is absent.
  *   make, gmake, gnumake  GNU make under its names (BSD systems and some
  *                         configure scripts say gmake); make 4.3 reads a
  *                         pipe only, `fifo:` is a fatal error to it.
@@ -159,6 +160,43 @@ size_t masq_path_put_first(const char *path, const char *dir, char *buf,
 	while (masq_path_next(path ? path : "", &pos, &e, &len))
 		if (!masq_is_dir(e, len, dir)) {
 			put(buf, size, &at, ":", 1);
+			put(buf, size, &at, e, len);
+		}
+	if (size)
+		buf[at < size ? at : size - 1] = '\0';
+	return at;
+}
+
+/* Does the LEN bytes at ENTRY name LINKS or a directory under LINKS
+ * MASQ_TOOL_DIR? */
+static int ours_entry(const char *entry, size_t len, const char *links)
+{
+	size_t ll = strlen(links), tl = strlen(MASQ_TOOL_DIR);
+
+	while (ll > 1 && links[ll - 1] == '/')
+		ll--;
+	if (masq_is_dir(entry, len, links))
+		return 1;
+	return len > ll + tl && !memcmp(entry, links, ll) &&
+	       !memcmp(entry + ll, MASQ_TOOL_DIR, tl);
+}
+
+size_t masq_path_put_dirs(const char *path, const char *links,
+			  const char *const *dirs, size_t n, char *buf,
+			  size_t size)
+{
+	const char *e;
+	size_t pos = 0, len, at = 0, i, out = 0;
+
+	for (i = 0; i < n; i++, out++) {
+		if (out)
+			put(buf, size, &at, ":", 1);
+		put(buf, size, &at, dirs[i], strlen(dirs[i]));
+	}
+	while (masq_path_next(path ? path : "", &pos, &e, &len))
+		if (!ours_entry(e, len, links)) {
+			if (out++)	/* an empty entry counts too */
+				put(buf, size, &at, ":", 1);
 			put(buf, size, &at, e, len);
 		}
 	if (size)

@@ -91,6 +91,26 @@ int masq_path_find(const char *path, const char *dir);
 size_t masq_path_put_first(const char *path, const char *dir, char *buf,
 			   size_t size);
 
+/*
+ * The link directory's per-tool directories: LINKS "/tool/" NAME holds
+ * one link, NAME.  The child's PATH gets those of the tools that are
+ * there further on PATH only: a link for a tool the system lacks would
+ * be found by `command -v`, and by cmake, which records the first of
+ * "gmake make" or "ninja-build ninja" it finds and runs it at build time
+ * ("ninja-build: not found", exit 127, under every cmake -G Ninja).
+ */
+#define MASQ_TOOL_DIR "/tool/"
+
+/*
+ * PATH with the N directories DIRS first, in order, and every entry that
+ * names LINKS or a directory under LINKS MASQ_TOOL_DIR dropped (a
+ * parent's choice, made for another PATH); all else kept byte for byte.
+ * Written to BUF like masq_path_put_first.
+ */
+size_t masq_path_put_dirs(const char *path, const char *links,
+			  const char *const *dirs, size_t n, char *buf,
+			  size_t size);
+
 /* What a probe found at a candidate file. */
 enum masq_probe { MASQ_NONE, MASQ_SELF, MASQ_OTHER };
 

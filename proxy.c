@@ -173,7 +173,7 @@ static void find_tool(struct proxy *P)
 	if (P->o->insert && !P->links[0] && !getenv("JOBPROXY_LINKS"))
 		jp_verbose("no link directory: sub-makes get MAKE= instead");
 	if (P->links[0]) {
-		P->path_env = masq_child_path(path, P->links);
+		P->path_env = masq_child_path(path, P->links, dev, ino);
 		if (!P->path_env)
 			P->links[0] = '\0';
 		jp_verbose("link directory %s first on the child's PATH",

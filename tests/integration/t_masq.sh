@@ -149,12 +149,59 @@ t_link_by_path() {
 # The child's PATH: the link directory first, exactly once, at every depth.
 t_child_path() {
 	printf 'all:\n\t@echo "$$PATH" >top\n\t@$(MAKE) -s sub\nsub:\n\t@echo "$$PATH" >sub\n' >Makefile
-	PATH=$ROOT/libexec/jobproxy/:$PATH "$JP" -j2 make -s >out 2>err
-	expect "exit status" "$?" 0
-	for f in top sub; do
-		expect "$f: first entry" "$(cut -d: -f1 $f)" "$ROOT/libexec/jobproxy"
-		expect "$f: times" "$(tr : '\n' <$f | grep -c "^$ROOT/libexec/jobproxy/*\$")" 1
+	L=$ROOT/libexec/jobproxy
+	# What the child's PATH must start with: the tool directories of
+	# the tools this PATH has, in masq.c's order.
+	want=
+	for t in make gmake gnumake ninja ninja-build samu cargo cmake; do
+		command -v "$t" >/dev/null && want=$want${want:+:}$L/tool/$t
 	done
+	# A parent's PATH with the flat directory and the tool directory of
+	# a tool that is not here (as another PATH may have had it).
+	PATH=$L/:$L/tool/samu:$PATH "$JP" -j2 make -s >out 2>err
+	expect "exit status" "$?" 0
+	n=$(echo "$want" | tr : '\n' | wc -l)
+	for f in top sub; do
+		expect "$f: first entries" "$(cut -d: -f1-$n $f)" "$want"
+		expect "$f: our entries" "$(tr : '\n' <$f | grep -c "^$L")" "$n"
+	done
+}
+
+# A link for a tool this system lacks is not on the child's PATH: a
+# script's `command -v gnumake` finds nothing, as without jobproxy.
+t_absent_tool_not_found() {
+	n=0
+	for t in make gmake gnumake ninja ninja-build samu cargo cmake; do
+		command -v "$t" >/dev/null && continue
+		n=$((n + 1))
+		sh -c "command -v $t" >plain 2>&1
+		echo "exit $?" >>plain
+		"$JP" -j 2 sh -c "command -v $t" >out 2>&1
+		echo "exit $?" >>out
+		expect "command -v $t under jobproxy" "$(cat out)" "$(cat plain)"
+	done
+	echo "  $n absent tools looked for"
+}
+
+# cmake -G Ninja looks for ninja-build before ninja and records the first
+# it finds: a ninja-build link with no ninja-build behind it made every
+# such build fail ("ninja-build: not found", 127).
+t_cmake_ninja_generator() {
+	need_tool cmake
+	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
+		skip "$NINJA"
+	mkdir bin
+	ln -s "$NINJA" bin/ninja
+	PATH=$PWD/bin:$PATH
+	command -v ninja-build >/dev/null && skip "ninja-build is installed here"
+	printf 'cmake_minimum_required(VERSION 3.13)\nproject(p NONE)\nadd_custom_target(t ALL COMMAND echo built)\n' \
+		>CMakeLists.txt
+	"$JP" -j 2 sh -c 'cmake -G Ninja -S . -B b && cmake --build b' \
+		>out 2>&1
+	rc=$?
+	sed 's/^/  /' out
+	expect "exit status" "$rc" 0
+	grep -q '^built$' out || die "the target did not run"
 }
 
 # --no-insert: no PATH change, no MAKE=.
