@@ -120,6 +120,8 @@ t_install_links() {
 	for l in make gmake ninja cargo cmake; do
 		[ "$(readlink "d/opt/jp/libexec/jobproxy/$l")" = /opt/jp/bin/jobproxy ] ||
 			die "link $l: $(ls -l d/opt/jp/libexec/jobproxy)"
+		[ "$(readlink "d/opt/jp/libexec/jobproxy/tool/$l/$l")" = \
+			/opt/jp/bin/jobproxy ] || die "no link tool/$l/$l"
 	done
 	make -s -C "$ROOT" uninstall DESTDIR="$PWD/d" PREFIX=/opt/jp >log 2>&1 ||
 		die "make uninstall: $(cat log)"
