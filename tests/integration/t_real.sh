@@ -71,7 +71,8 @@ t_findutils_make_is_link() {
 	build probe "$JP" make -s --eval 'jp-probe: ; @command -v $(MAKE)' \
 		jp-probe
 	rm -rf "$FU/b"
-	expect "\$(MAKE) found at" "$(cat probe.log)" "$ROOT/libexec/jobproxy/make"
+	expect "\$(MAKE) found at" "$(cat probe.log)" \
+		"$ROOT/libexec/jobproxy/tool/make/make"
 }
 
 run_one "$1"
