@@ -82,6 +82,41 @@ t_cmake_configure() {
 		"$(grep '^CMAKE_COMMAND:' plain/CMakeCache.txt)"
 }
 
+# A quoted "$(MAKE)" sub-make SIGKILLed holding 3 tokens of a -j4 pool,
+# then 4 jobs that each wait until all 4 run at once (NEED): under
+# jobproxy the link gives the 3 back and they do ("$(MAKE)" is "make",
+# so the quoted word runs the link like the bare one).  Plain make loses
+# them (its pool ends at 0; its later jobs are left without NEED, as
+# they could never meet it).
+t_quoted_make_crash() {
+	need_make
+	for r in plain jp; do
+		mkdir $r
+		(
+			cd $r || exit
+			crash_tree sub
+			mkdir L
+			cat >Makefile <<EOF
+all: l1 l2 l3 l4
+crash: ; -"\$(MAKE)" -s -C sub
+l1 l2 l3 l4: crash ; @$TJOB $PWD/L \$(NEED) --timeout 20
+EOF
+			if [ $r = plain ]; then
+				set -- make
+			else
+				set -- "$JP" make NEED="--need 4"
+			fi
+			$POOL -j4 --report ../$r.r -- "$@" -s >out 2>&1
+			echo "exit $?" >>out
+			sed "s/^/  $r | /" out
+			[ -e D/killed ] || die "$r: the sub-make was not killed"
+		) || exit
+	done
+	expect "plain: pool at the end (3 lost)" "$(field end plain.r)" 0
+	expect "jobproxy: jobs at once after the crash" "$(maxconc jp/L)" 4
+	expect "jobproxy: pool at the end" "$(field end jp.r)" 3
+}
+
 # The man page's list: a MAKE naming make by name (on the command line or
 # in a Makefile) goes through the link; a MAKE or a make named by an
 # absolute path runs as without jobproxy.  The sub-make says what started
