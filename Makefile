@@ -82,16 +82,20 @@ $(MUSL)/jobproxy: $(OBJS:.o=.c) $(HDRS) Makefile
 	    -static -o $@ $(OBJS:.o=.c) $(LDFLAGS) $(LDLIBS)
 
 $(MUSL)/libexec/jobproxy/make: Makefile
-	mkdir -p $(MUSL)/libexec/jobproxy
-	for l in $(LINKS); do ln -sf ../../jobproxy $(MUSL)/libexec/jobproxy/$$l; done
+	d=$(MUSL)/libexec/jobproxy; $(MKLINKS)
 
 jobproxy: $(OBJS)
 	$(CC) $(PLDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
-# The build tree's own link directory, for the tests: relative links.
+# A link directory beside a jobproxy (the build tree's for the tests,
+# build/musl's for check-static): relative links;
+# and tool/NAME/NAME, one directory per tool, of which the child's PATH
+# gets those of the tools the system has (masq.h).
+MKLINKS = mkdir -p $$d; for l in $(LINKS); do \
+	    ln -sf ../../jobproxy $$d/$$l; mkdir -p $$d/tool/$$l; \
+	    ln -sf ../../../../jobproxy $$d/tool/$$l/$$l; done
 libexec/jobproxy/make: Makefile
-	mkdir -p libexec/jobproxy
-	for l in $(LINKS); do ln -sf ../../jobproxy libexec/jobproxy/$$l; done
+	d=libexec/jobproxy; $(MKLINKS)
 
 $(OBJS): $(HDRS) Makefile
 
@@ -209,11 +213,18 @@ install: jobproxy
 	mkdir -p $(DESTDIR)$(LIBEXECDIR)/jobproxy
 	for l in $(LINKS); do \
 	    ln -sf $(BINDIR)/jobproxy $(DESTDIR)$(LIBEXECDIR)/jobproxy/$$l; \
+	    mkdir -p $(DESTDIR)$(LIBEXECDIR)/jobproxy/tool/$$l; \
+	    ln -sf $(BINDIR)/jobproxy \
+		$(DESTDIR)$(LIBEXECDIR)/jobproxy/tool/$$l/$$l; \
 	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/jobproxy $(DESTDIR)$(MANDIR)/man1/jobproxy.1
-	for l in $(LINKS); do rm -f $(DESTDIR)$(LIBEXECDIR)/jobproxy/$$l; done
+	for l in $(LINKS); do rm -f $(DESTDIR)$(LIBEXECDIR)/jobproxy/$$l \
+	    $(DESTDIR)$(LIBEXECDIR)/jobproxy/tool/$$l/$$l; \
+	    rmdir $(DESTDIR)$(LIBEXECDIR)/jobproxy/tool/$$l 2>/dev/null; \
+	done; :
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/jobproxy/tool
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/jobproxy
 
 clean:

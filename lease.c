@@ -17,6 +17,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ void lease_init(struct lease *L, struct upstream *up)
 	L->parked = 0;
 	L->ret_open = 0;
 	L->fifo_more = 0;
+	L->greedy = 0;
 	L->trace = NULL;
 	L->npoll = 0;
 }
@@ -93,6 +95,8 @@ void lease_timers(struct lease *L, int64_t now, int *timeout)
 
 int lease_wants(struct lease *L, int64_t now, int *timeout)
 {
+	if (L->greedy)
+		return 1;	/* the pool says how many there are */
 	return L->parked == 0 && offer_due(&L->offer, now / 1000, timeout);
 }
 
@@ -146,7 +150,8 @@ unsigned long lease_withdraw(struct lease *L)
 /*
  * Fifo style: returns land in the fifo beside the parked token, and so do
  * over-returns, where the subtree would read them back as tokens.  Keep
- * one there for the client and never more than it may hold (TAKEN); the
+ * one there for the client (all, greedy) and never more than it may hold
+ * (TAKEN); the
  * rest goes back upstream, and what exceeds all it was ever given is
  * swallowed.  Read in bulk: the fifo is cut to one page, so a client that
  * writes a page or more waits in write() until that page is read empty.
@@ -162,7 +167,8 @@ static void trim(struct lease *L)
 	js_watch_drain(L->js.watch);
 	L->fifo_more = 0;
 	for (;;) {
-		excess = tok_fifo_excess(&L->tok, js_pending(L->js.tok_peek), 1);
+		excess = tok_fifo_excess(&L->tok, js_pending(L->js.tok_peek),
+					 L->greedy ? ULONG_MAX : 1);
 		if (excess == 0)
 			break;
 		if (++rounds > 16) {	/* a flood: let the loop breathe */
@@ -186,6 +192,13 @@ void lease_expire(struct lease *L, int64_t now, int *timeout)
 {
 	unsigned long n;
 
+	if (L->greedy) {
+		/* Nothing idles back; the tick (lease_poll) still finds a
+		 * write of a page or more blocked in the kernel. */
+		if (L->js.tok_peek >= 0)
+			trim(L);
+		return;
+	}
 	if (!L->parked || L->js.tok_peek < 0 ||
 	    !offer_expired(&L->offer, now / 1000, timeout))
 		return;
@@ -274,6 +287,8 @@ int lease_poll(struct lease *L, struct pollfd *pfd, int *timeout)
 		timeout_lower(timeout, LEASE_FIFO_TICK_MS);
 	if (fifo && L->fifo_more)
 		timeout_lower(timeout, 0);
+	if (L->greedy && L->parked)	/* no idle timer finds a flood */
+		timeout_lower(timeout, LEASE_FIFO_TICK_MS);
 	return L->npoll;
 }
 

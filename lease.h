@@ -51,6 +51,9 @@ struct lease {
 	unsigned long parked;	/* tokens unread where it reads */
 	int ret_open;		/* pipe style: a process may still return */
 	int fifo_more;		/* fifo: the last trim was cut short */
+	int greedy;		/* fifo, a pool of our own: keep every token
+				 * we can give parked, never take one back
+				 * (see below) */
 	FILE *trace;		/* --trace, or NULL; closed by its owner */
 	int role[LEASE_POLLS];	/* what lease_poll() put where */
 	int npoll;
@@ -63,6 +66,17 @@ struct lease_news {
 				 * from now on it is looked at on a timer */
 	int closed;		/* no process can return a token any more */
 };
+
+/*
+ * Greedy: for a fifo client that never waits for a token (ninja 1.13
+ * tries one non-blocking read as a job starts or ends, and polls nothing
+ * else), fed from a pool of our own.  The one-token offer would leave it
+ * serial: the token taken back after OFFER_IDLE_MS is not there when its
+ * running job ends and a fan-out becomes ready, and it looks again only
+ * when the next job ends.  So every free token of the pool waits in its
+ * fifo, as in a make 4.4 -jN root's, and nothing idles back: a pool of
+ * our own has no sibling that could use it.  Set after lease_init().
+ */
 
 /* Nothing open yet (every fd -1), fed from UP. */
 void lease_init(struct lease *L, struct upstream *up);

@@ -7,9 +7,10 @@
 #include "masq.h"
 
 /*
- * The wrapped tools.  A link is made only for a tool the PATH has (else
- * `command -v gmake` in a configure script would find one that is not
- * there), so listing a rare name costs nothing where it is absent.
+ * The wrapped tools.  A link goes on the child's PATH only for a tool
+ * the PATH has (MASQ_TOOL_DIR: else `command -v gmake` in a configure
+ * script would find one that is not there), so listing a rare name costs
+ * nothing where it is absent.
  *   make, gmake, gnumake  GNU make under its names (BSD systems and some
  *                         configure scripts say gmake); make 4.3 reads a
  *                         pipe only, `fifo:` is a fatal error to it.
@@ -17,6 +18,10 @@
  *                         auth); older ninja reads none, and a jobproxy in
  *                         front of it then only costs a process.
  *                         ninja-build: Fedora's name, which meson looks for.
+ *                         ninja never waits for a token: it tries one
+ *                         non-blocking read as a job ends (strace: no poll
+ *                         on the fifo), so a token not there at that
+ *                         instant is a job not started (lease.h, greedy).
  *   samu                  samurai; its jobserver support (where built in)
  *                         parses the "R,W" pipe form only.
  *   cargo                 reads either (jobserver crate), and so do the
@@ -25,21 +30,33 @@
  *                         make or ninja it found at configure time by its
  *                         absolute path, past every link: in front of cmake
  *                         a jobproxy still catches what that build loses.
+ *                         It finds its modules (CMAKE_ROOT) from argv[0]
+ *                         looked up on PATH: run by the bare name it
+ *                         would find the link, so it gets its real path.
+ * make keeps its argv[0] as given: $(MAKE) is made of it.
  */
 static const struct masq_tool tools[] = {
-	{ "make", MASQ_PIPE, 1 },
-	{ "gmake", MASQ_PIPE, 1 },
-	{ "gnumake", MASQ_PIPE, 1 },
-	{ "ninja", MASQ_FIFO, 1 },
-	{ "ninja-build", MASQ_FIFO, 1 },
-	{ "samu", MASQ_PIPE, 1 },
-	{ "cargo", MASQ_ANY, 1 },
-	{ "cmake", MASQ_ANY, 0 },
+	{ "make", MASQ_PIPE, 1, 0, 0 },
+	{ "gmake", MASQ_PIPE, 1, 0, 0 },
+	{ "gnumake", MASQ_PIPE, 1, 0, 0 },
+	{ "ninja", MASQ_FIFO, 1, 1, 0 },
+	{ "ninja-build", MASQ_FIFO, 1, 1, 0 },
+	{ "samu", MASQ_PIPE, 1, 0, 0 },
+	{ "cargo", MASQ_ANY, 1, 0, 0 },
+	{ "cmake", MASQ_ANY, 0, 0, 1 },
 };
 
 const struct masq_tool *masq_tool(size_t i)
 {
 	return i < sizeof tools / sizeof tools[0] ? &tools[i] : NULL;
+}
+
+int masq_is_make(const char *cmd)
+{
+	const char *b = masq_basename(cmd);
+
+	return !strcmp(b, "make") || !strcmp(b, "gmake") ||
+	       !strcmp(b, "gnumake") || !strncmp(b, "make-", 5);
 }
 
 const char *masq_basename(const char *path)
@@ -143,6 +160,43 @@ size_t masq_path_put_first(const char *path, const char *dir, char *buf,
 	while (masq_path_next(path ? path : "", &pos, &e, &len))
 		if (!masq_is_dir(e, len, dir)) {
 			put(buf, size, &at, ":", 1);
+			put(buf, size, &at, e, len);
+		}
+	if (size)
+		buf[at < size ? at : size - 1] = '\0';
+	return at;
+}
+
+/* Does the LEN bytes at ENTRY name LINKS or a directory under LINKS
+ * MASQ_TOOL_DIR? */
+static int ours_entry(const char *entry, size_t len, const char *links)
+{
+	size_t ll = strlen(links), tl = strlen(MASQ_TOOL_DIR);
+
+	while (ll > 1 && links[ll - 1] == '/')
+		ll--;
+	if (masq_is_dir(entry, len, links))
+		return 1;
+	return len > ll + tl && !memcmp(entry, links, ll) &&
+	       !memcmp(entry + ll, MASQ_TOOL_DIR, tl);
+}
+
+size_t masq_path_put_dirs(const char *path, const char *links,
+			  const char *const *dirs, size_t n, char *buf,
+			  size_t size)
+{
+	const char *e;
+	size_t pos = 0, len, at = 0, i, out = 0;
+
+	for (i = 0; i < n; i++, out++) {
+		if (out)
+			put(buf, size, &at, ":", 1);
+		put(buf, size, &at, dirs[i], strlen(dirs[i]));
+	}
+	while (masq_path_next(path ? path : "", &pos, &e, &len))
+		if (!ours_entry(e, len, links)) {
+			if (out++)	/* an empty entry counts too */
+				put(buf, size, &at, ":", 1);
 			put(buf, size, &at, e, len);
 		}
 	if (size)

@@ -25,10 +25,21 @@ struct masq_tool {
 	const char *name;	/* the link's name, the tool's command name */
 	enum masq_style want;	/* what it reads; MASQ_ANY: either */
 	int client;		/* 1: a jobserver client; 0: runs clients */
+	int nowait;		/* 1: never waits for a token: it tries one
+				 * read, non-blocking, only as it starts or
+				 * ends a job (ninja 1.13) */
+	int by_path;		/* 1: run with argv[0] the real tool's path:
+				 * it finds its own files by looking argv[0]
+				 * up on PATH, which would find the link
+				 * (cmake: CMAKE_ROOT, "Could not find
+				 * CMAKE_ROOT !!!") */
 };
 
 /* The Ith wrapped tool, or NULL past the last. */
 const struct masq_tool *masq_tool(size_t i);
+
+/* Is CMD GNU make by its basename: make, gmake, gnumake, make-*. */
+int masq_is_make(const char *cmd);
 
 /* The part of PATH after its last '/' ("" when PATH ends in '/'). */
 const char *masq_basename(const char *path);
@@ -79,6 +90,26 @@ int masq_path_find(const char *path, const char *dir);
  */
 size_t masq_path_put_first(const char *path, const char *dir, char *buf,
 			   size_t size);
+
+/*
+ * The link directory's per-tool directories: LINKS "/tool/" NAME holds
+ * one link, NAME.  The child's PATH gets those of the tools that are
+ * there further on PATH only: a link for a tool the system lacks would
+ * be found by `command -v`, and by cmake, which records the first of
+ * "gmake make" or "ninja-build ninja" it finds and runs it at build time
+ * ("ninja-build: not found", exit 127, under every cmake -G Ninja).
+ */
+#define MASQ_TOOL_DIR "/tool/"
+
+/*
+ * PATH with the N directories DIRS first, in order, and every entry that
+ * names LINKS or a directory under LINKS MASQ_TOOL_DIR dropped (a
+ * parent's choice, made for another PATH); all else kept byte for byte.
+ * Written to BUF like masq_path_put_first.
+ */
+size_t masq_path_put_dirs(const char *path, const char *links,
+			  const char *const *dirs, size_t n, char *buf,
+			  size_t size);
 
 /* What a probe found at a candidate file. */
 enum masq_probe { MASQ_NONE, MASQ_SELF, MASQ_OTHER };

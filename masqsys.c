@@ -54,11 +54,15 @@ int masq_find_real(const char *name, const char *path, const char *after,
 		   dev_t self_dev, ino_t self_ino, char *buf, size_t size)
 {
 	struct self s;
-	char def[PATH_MAX];
+	char def[PATH_MAX], dir[PATH_MAX];
 
 	s.dev = self_dev;
 	s.ino = self_ino;
 	path = search_path(path, def, sizeof def);
+	if (after && snprintf(dir, sizeof dir, "%s" MASQ_TOOL_DIR "%s", after,
+			      name) < (int)sizeof dir &&
+	    masq_path_find(path, dir) >= 0)
+		after = dir;
 	return masq_search(path, after, name, probe, &s, buf, size);
 }
 
@@ -155,17 +159,53 @@ int masq_make_reads_fifo(const char *file)
 	return found;
 }
 
-char *masq_child_path(const char *path, const char *links)
+/*
+ * LINKS MASQ_TOOL_DIR NAME into BUF: 1 when its link NAME is this binary
+ * (the per-tool layout is there), else 0.
+ */
+static int tool_dir(const char *links, const char *name, struct self *s,
+		    char *buf, size_t size)
 {
-	char def[PATH_MAX];
-	size_t len;
-	char *out;
+	char file[PATH_MAX];
+
+	return snprintf(buf, size, "%s" MASQ_TOOL_DIR "%s", links, name) <
+		       (int)size &&
+	       snprintf(file, sizeof file, "%s/%s", buf, name) <
+		       (int)sizeof file &&
+	       probe(file, s) == MASQ_SELF;
+}
+
+char *masq_child_path(const char *path, const char *links, dev_t self_dev,
+		      ino_t self_ino)
+{
+	enum { MAX = 16 };
+	char def[PATH_MAX], real[PATH_MAX], (*dir)[PATH_MAX];
+	const char *dirs[MAX];
+	const struct masq_tool *t;
+	struct self s = { self_dev, self_ino };
+	size_t i, n = 0, len;
+	int layout = 0;
+	char *out = NULL;
 
 	path = search_path(path, def, sizeof def);
-	len = masq_path_put_first(path, links, NULL, 0);
+	dir = malloc(MAX * sizeof *dir);
+	if (!dir)
+		return NULL;
+	for (i = 0; (t = masq_tool(i)) && n < MAX; i++) {
+		if (!tool_dir(links, t->name, &s, dir[n], sizeof dir[n]))
+			continue;
+		layout = 1;
+		if (masq_search(path, NULL, t->name, probe, &s, real,
+				sizeof real))
+			dirs[n] = dir[n], n++;
+	}
+	if (!layout)		/* a flat directory of links only */
+		dirs[n++] = links;
+	len = masq_path_put_dirs(path, links, dirs, n, NULL, 0);
 	out = malloc(len + 1);
 	if (out)
-		masq_path_put_first(path, links, out, len + 1);
+		masq_path_put_dirs(path, links, dirs, n, out, len + 1);
+	free(dir);
 	return out;
 }
 

@@ -7,7 +7,9 @@
 
 /*
  * Find the real NAME on PATH (NULL: unset, the system's default search
- * path, as execvp uses) after the entry naming AFTER (see masq_search):
+ * path, as execvp uses) after the entry naming AFTER (see masq_search;
+ * for a link directory AFTER, its tool directory for NAME when PATH has
+ * that, as a link's child PATH does):
  * the first executable regular file that is not this binary, which is
  * told by SELF_DEV and SELF_INO (stat of /proc/self/exe; links and hard
  * links of it share them).  Returns 1 with the file in BUF, else 0.
@@ -39,10 +41,14 @@ int masq_link_dir(const char *argv0, dev_t self_dev, ino_t self_ino,
 
 /*
  * PATH for the child (PATH unset: the system's default search path, as
- * execvp uses) with LINKS first, exactly once (masq_path_put_first), in
- * a malloc'd string; NULL when out of memory.
+ * execvp uses): the per-tool directories of LINKS (masq.h) of the tools
+ * found further on PATH first, LINKS and its other tool directories
+ * dropped; LINKS itself first where it has no per-tool layout.  SELF_DEV
+ * and SELF_INO: this binary (masq_self).  A malloc'd string; NULL when
+ * out of memory.
  */
-char *masq_child_path(const char *path, const char *links);
+char *masq_child_path(const char *path, const char *links, dev_t self_dev,
+		      ino_t self_ino);
 
 /* This binary's absolute path, malloc'd ("jobproxy" as the last resort:
  * found through PATH); NULL when out of memory. */

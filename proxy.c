@@ -147,14 +147,6 @@ static int find_daemon(struct proxy *P)
 	return 1;
 }
 
-static int is_make(const char *cmd)
-{
-	const char *b = masq_basename(cmd);
-
-	return !strcmp(b, "make") || !strcmp(b, "gmake") ||
-	       !strcmp(b, "gnumake") || !strncmp(b, "make-", 5);
-}
-
 /*
  * Insertion through the link directory (masq.h): the child's PATH gets it
  * first, exactly once, so every make, ninja, cargo or cmake started by
@@ -181,7 +173,7 @@ static void find_tool(struct proxy *P)
 	if (P->o->insert && !P->links[0] && !getenv("JOBPROXY_LINKS"))
 		jp_verbose("no link directory: sub-makes get MAKE= instead");
 	if (P->links[0]) {
-		P->path_env = masq_child_path(path, P->links);
+		P->path_env = masq_child_path(path, P->links, dev, ino);
 		if (!P->path_env)
 			P->links[0] = '\0';
 		jp_verbose("link directory %s first on the child's PATH",
@@ -193,6 +185,8 @@ static void find_tool(struct proxy *P)
 				   P->links : NULL, dev, ino, P->real,
 				   sizeof P->real)) {
 		P->file = P->real;
+		if (t->by_path)	/* cmake: masq.h */
+			P->argv[0] = P->real;
 		return;
 	}
 	if (P->o->link) {
@@ -216,7 +210,7 @@ static void insert_make(struct proxy *P, const char *argv0)
 	size_t n, i, len;
 	int at = -1;
 
-	if (!P->o->insert || P->links[0] || !is_make(P->argv[0]) ||
+	if (!P->o->insert || P->links[0] || !masq_is_make(P->argv[0]) ||
 	    mf_has_var(getenv("MAKEFLAGS"), "MAKE"))
 		return;
 	for (n = 0; P->argv[n]; n++)
@@ -412,7 +406,7 @@ static int setup(struct proxy *P)
 		jp_verbose("child jobserver: pipe %d,%d%s", P->lease.js.tok_r,
 			   P->lease.js.ret_w,
 			   P->lease.js.oneslot ? "" : " (polled)");
-	if (is_make(P->argv[0]) && mf_argv_sets_jobs(P->argv + 1))
+	if (masq_is_make(P->argv[0]) && mf_argv_sets_jobs(P->argv + 1))
 		jp_warn("%s -jN on its command line starts a pool of its own"
 			" (\"-jN forced in submake\"), outside jobproxy's",
 			P->argv[0]);

@@ -11,6 +11,7 @@
  * everything once it has exited.
  */
 #include "proxy.h"
+#include "masq.h"
 #include "msg.h"
 #include "pidwatch.h"
 #include "proctree.h"
@@ -262,6 +263,19 @@ struct round {
 	int n, want, parent, lease, psi;
 };
 
+/* A greedy lease (lease.h): the rest of our pool's free tokens parked
+ * too, while the fifo takes them.  0: nothing more to offer. */
+static int greedy_fill(struct proxy *P, int64_t now)
+{
+	unsigned long before;
+
+	do
+		before = P->lease.parked;
+	while (P->lease.greedy && P->up.free > 0 &&
+	       lease_offer(&P->lease, now) && P->lease.parked > before);
+	return 0;
+}
+
 /* What to wait for this round; a token of our own pool is parked at
  * once.  The poll() timeout. */
 static int prepare(struct proxy *P, struct round *r, int64_t now)
@@ -285,7 +299,7 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 	    !gate_ask(&P->gate, &timeout))
 		offer = 0;
 	else if (offer && P->up.counter && lease_offer(&P->lease, now))
-		offer = 0;
+		offer = greedy_fill(P, now);
 	else if (!offer || (P->up.counter && P->up.free <= 0))
 		gate_quiet(&P->gate);
 	r->n = 0;
@@ -344,6 +358,12 @@ void relay(struct proxy *P)
 	/* --charge: where it can, no look before the CPU is contended */
 	if (P->tree != TREE_NONE && arm(P))
 		charge_by_pressure(&P->charge);
+	/* Our own pool and no budget to ask token by token: a fifo client
+	 * that never waits (ninja) gets all of it parked (lease.h). */
+	P->lease.greedy = P->lease.js.fifo && P->up.counter && !P->gate.on &&
+			  masq_lookup(P->argv[0]) &&
+			  masq_lookup(P->argv[0])->nowait;
+
 	while (!P->exited) {
 		int timeout;
 

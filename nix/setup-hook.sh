@@ -15,17 +15,25 @@
 #                                    (nix.conf: extra-sandbox-paths);
 #                                    make's and ninja's -j are dropped
 
-# The links first on PATH, exactly once.  Again before configure and
-# build: stdenv puts its inputs' bin directories in front after the hooks
-# are sourced.
+# The links first on PATH, exactly once: the directory $links/tool/NAME
+# of each tool NAME the PATH has further on (a link for a tool that is
+# not there would be found by `command -v` and by cmake, which would then
+# run it: "not found"), as jobproxy itself does for its child.  Again
+# before configure and build: stdenv puts its inputs' bin directories in
+# front after the hooks are sourced.
 jobproxyLinksFirst() {
-    local links=@out@/libexec/jobproxy p=":${PATH-}:"
-    while [ "${p#*:"$links":}" != "$p" ]; do
-        p="${p%%:"$links":*}:${p#*:"$links":}"
+    local links=@out@/libexec/jobproxy p= e d first= IFS=:
+    for e in ${PATH-}; do
+        case $e in
+            "$links" | "$links/" | "$links"/tool/*) ;;
+            *) p=$p${p:+:}$e ;;
+        esac
     done
-    p=${p#:}
-    p=${p%:}
-    PATH=$links${p:+:$p}
+    for d in "$links"/tool/*; do
+        [ -d "$d" ] && PATH=$p type -P "${d##*/}" >/dev/null &&
+            first=$first${first:+:}$d
+    done
+    PATH=$first${first:+${p:+:}}$p
     export PATH
 }
 

@@ -31,6 +31,10 @@ t_script_runs_make_43() { repro script_runs_make 4.3; }
 t_script_runs_make_44() { repro script_runs_make 4.4.1; }
 t_cmake_build() { repro cmake_build 4.3; }
 t_cargo_build_script() { repro cargo_build_script 4.3; }
+t_ninja_edge_crash_43() { repro ninja_edge_crash 4.3; }
+t_ninja_edge_crash_44() { repro ninja_edge_crash 4.4.1; }
+t_cmake_build_44() { repro cmake_build 4.4.1; }
+t_cargo_build_script_44() { repro cargo_build_script 4.4.1; }
 
 # A copy of jobproxy installed as `make install` lays it out: bin/ and
 # libexec/jobproxy/ of links to it.  INST: its prefix.
@@ -60,6 +64,90 @@ busybox_idiom() {
 t_busybox_idiom_43() { need_make43; busybox_idiom make; }
 t_busybox_idiom_44() { need_make44; busybox_idiom "$M44"; }
 
+# cmake configured below jobproxy (a `+` recipe, a cargo build script's
+# cmake-rs, the nix hook): cmake finds its modules from argv[0] looked up
+# on PATH, which would find the cmake link ("Could not find CMAKE_ROOT").
+# It configures, and records the same cmake, as without jobproxy.
+t_cmake_configure() {
+	need_tool cmake
+	printf 'cmake_minimum_required(VERSION 3.13)\nproject(p NONE)\n' \
+		>CMakeLists.txt
+	cmake -S . -B plain >plain.log 2>&1 ||
+		die "plain cmake failed: $(tail -n 3 plain.log)"
+	"$JP" -j 2 sh -c 'cmake -S . -B jp' >jp.log 2>&1
+	rc=$?
+	sed 's/^/  /' jp.log
+	expect "exit status" "$rc" 0
+	expect "CMAKE_COMMAND" "$(grep '^CMAKE_COMMAND:' jp/CMakeCache.txt)" \
+		"$(grep '^CMAKE_COMMAND:' plain/CMakeCache.txt)"
+}
+
+# A quoted "$(MAKE)" sub-make SIGKILLed holding 3 tokens of a -j4 pool,
+# then 4 jobs that each wait until all 4 run at once (NEED): under
+# jobproxy the link gives the 3 back and they do ("$(MAKE)" is "make",
+# so the quoted word runs the link like the bare one).  Plain make loses
+# them (its pool ends at 0; its later jobs are left without NEED, as
+# they could never meet it).
+t_quoted_make_crash() {
+	need_make
+	for r in plain jp; do
+		mkdir $r
+		(
+			cd $r || exit
+			crash_tree sub
+			mkdir L
+			cat >Makefile <<EOF
+all: l1 l2 l3 l4
+crash: ; -"\$(MAKE)" -s -C sub
+l1 l2 l3 l4: crash ; @$TJOB $PWD/L \$(NEED) --timeout 20
+EOF
+			if [ $r = plain ]; then
+				set -- make
+			else
+				set -- "$JP" make NEED="--need 4"
+			fi
+			$POOL -j4 --report ../$r.r -- "$@" -s >out 2>&1
+			echo "exit $?" >>out
+			sed "s/^/  $r | /" out
+			[ -e D/killed ] || die "$r: the sub-make was not killed"
+		) || exit
+	done
+	expect "plain: pool at the end (3 lost)" "$(field end plain.r)" 0
+	expect "jobproxy: jobs at once after the crash" "$(maxconc jp/L)" 4
+	expect "jobproxy: pool at the end" "$(field end jp.r)" 3
+}
+
+# The man page's list: a MAKE naming make by name (on the command line or
+# in a Makefile) goes through the link; a MAKE or a make named by an
+# absolute path runs as without jobproxy.  The sub-make says what started
+# it: the file its parent process runs.
+t_make_forms() {
+	need_make
+	m=$(command -v make)
+	mkdir sub
+	printf 'all:
+	@$(MAKE) -s -C sub
+' >Makefile
+	printf 'MAKE = make
+all:
+	@$(MAKE) -s -C sub
+' >set.mk
+	printf 'all:
+	@readlink /proc/$$(ps -o ppid= $$PPID | tr -d " ")/exe
+' \
+		>sub/Makefile
+	form() {
+		"$JP" -j 2 "$@" >out 2>&1 || die "$*: $(cat out)"
+		if [ "$(cat out)" = "$ROOT/jobproxy" ]; then w=wrapped; else w=plain; fi
+		echo "  $*: $w"
+	}
+	form make MAKE=make; expect "MAKE=make" $w wrapped
+	form make -f set.mk; expect "MAKE = make in a Makefile" $w wrapped
+	form make; expect "\$(MAKE) by name" $w wrapped
+	form make MAKE="$m"; expect "MAKE=$m" $w plain
+	form "$m"; expect "$m run by its path" $w plain
+}
+
 # `make install` and `make uninstall` honour PREFIX and DESTDIR.
 t_install_links() {
 	make -s -C "$ROOT" install DESTDIR="$PWD/d" PREFIX=/opt/jp >log 2>&1 ||
@@ -67,6 +155,8 @@ t_install_links() {
 	for l in make gmake ninja cargo cmake; do
 		[ "$(readlink "d/opt/jp/libexec/jobproxy/$l")" = /opt/jp/bin/jobproxy ] ||
 			die "link $l: $(ls -l d/opt/jp/libexec/jobproxy)"
+		[ "$(readlink "d/opt/jp/libexec/jobproxy/tool/$l/$l")" = \
+			/opt/jp/bin/jobproxy ] || die "no link tool/$l/$l"
 	done
 	make -s -C "$ROOT" uninstall DESTDIR="$PWD/d" PREFIX=/opt/jp >log 2>&1 ||
 		die "make uninstall: $(cat log)"
@@ -96,12 +186,59 @@ t_link_by_path() {
 # The child's PATH: the link directory first, exactly once, at every depth.
 t_child_path() {
 	printf 'all:\n\t@echo "$$PATH" >top\n\t@$(MAKE) -s sub\nsub:\n\t@echo "$$PATH" >sub\n' >Makefile
-	PATH=$JPLINKS/:$PATH "$JP" -j2 make -s >out 2>err
-	expect "exit status" "$?" 0
-	for f in top sub; do
-		expect "$f: first entry" "$(cut -d: -f1 $f)" "$JPLINKS"
-		expect "$f: times" "$(tr : '\n' <$f | grep -c "^$JPLINKS/*\$")" 1
+	L=$JPLINKS
+	# What the child's PATH must start with: the tool directories of
+	# the tools this PATH has, in masq.c's order.
+	want=
+	for t in make gmake gnumake ninja ninja-build samu cargo cmake; do
+		command -v "$t" >/dev/null && want=$want${want:+:}$L/tool/$t
 	done
+	# A parent's PATH with the flat directory and the tool directory of
+	# a tool that is not here (as another PATH may have had it).
+	PATH=$L/:$L/tool/samu:$PATH "$JP" -j2 make -s >out 2>err
+	expect "exit status" "$?" 0
+	n=$(echo "$want" | tr : '\n' | wc -l)
+	for f in top sub; do
+		expect "$f: first entries" "$(cut -d: -f1-$n $f)" "$want"
+		expect "$f: our entries" "$(tr : '\n' <$f | grep -c "^$L")" "$n"
+	done
+}
+
+# A link for a tool this system lacks is not on the child's PATH: a
+# script's `command -v gnumake` finds nothing, as without jobproxy.
+t_absent_tool_not_found() {
+	n=0
+	for t in make gmake gnumake ninja ninja-build samu cargo cmake; do
+		command -v "$t" >/dev/null && continue
+		n=$((n + 1))
+		sh -c "command -v $t" >plain 2>&1
+		echo "exit $?" >>plain
+		"$JP" -j 2 sh -c "command -v $t" >out 2>&1
+		echo "exit $?" >>out
+		expect "command -v $t under jobproxy" "$(cat out)" "$(cat plain)"
+	done
+	echo "  $n absent tools looked for"
+}
+
+# cmake -G Ninja looks for ninja-build before ninja and records the first
+# it finds: a ninja-build link with no ninja-build behind it made every
+# such build fail ("ninja-build: not found", 127).
+t_cmake_ninja_generator() {
+	need_tool cmake
+	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
+		skip "$NINJA"
+	mkdir bin
+	ln -s "$NINJA" bin/ninja
+	PATH=$PWD/bin:$PATH
+	command -v ninja-build >/dev/null && skip "ninja-build is installed here"
+	printf 'cmake_minimum_required(VERSION 3.13)\nproject(p NONE)\nadd_custom_target(t ALL COMMAND echo built)\n' \
+		>CMakeLists.txt
+	"$JP" -j 2 sh -c 'cmake -G Ninja -S . -B b && cmake --build b' \
+		>out 2>&1
+	rc=$?
+	sed 's/^/  /' out
+	expect "exit status" "$rc" 0
+	grep -q '^built$' out || die "the target did not run"
 }
 
 # --no-insert: no PATH change, no MAKE=.
@@ -131,6 +268,32 @@ t_ninja_j2() {
 	echo "  most jobs at once: $m (at most 2)"
 	grep -q fifo: err || grep -q 'Jobserver mode detected' out ||
 		die "ninja saw no jobserver: $(cat out err)"
+}
+
+# ninja never waits for a token: it tries a non-blocking read as a job
+# ends, nothing else.  After a serial phase (w, alone) its fan-out l1..l4
+# must find every free token of `jobproxy -j 4` in its fifo: w ends once
+# the 3 wait there, each l waits until all 4 run at once (tjob --need),
+# so a token missing when w ends is a failure, not a slow run.
+t_ninja_fanout_after_serial() {
+	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
+		skip "$NINJA"
+	mkdir bin W L
+	ln -s "$NINJA" bin/ninja
+	cat >build.ninja <<EOF
+rule w
+  command = timeout 20 $TJOB --client parked=3 || touch $PWD/unparked
+rule l
+  command = $TJOB $PWD/L --need 4 --timeout 20
+build w: w
+EOF
+	for i in 1 2 3 4; do printf 'build l%s: l w\n' $i; done >>build.ninja
+	PATH=$PWD/bin:$PATH "$JP" -j 4 ninja >out 2>err
+	rc=$?
+	sed 's/^/  /' out err
+	expect "exit status" "$rc" 0
+	[ -e unparked ] && die "the fifo never held the 3 free tokens"
+	expect "most l jobs at once" "$(maxconc L)" 4
 }
 
 t_ninja_edge_make43() {

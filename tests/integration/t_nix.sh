@@ -114,7 +114,7 @@ k: ; @$TJOB $PWD/D --kill \$\$PPID --when 4
 EOF
 	$POOL -j4 --report r -- bash -c '. ./hook.sh; make -s -k' 2>err
 	expect "root pool after a script's make was SIGKILLed" "$(field end r)" 3
-	expect "the script's make" "$(cat which)" "$JPLINKS/make"
+	expect "the script's make" "$(cat which)" "$JPLINKS/tool/make/make"
 	rm -rf D && mkdir D
 	$POOL -j4 --report r -- bash -c 'dontUseJobproxy=1; . ./hook.sh; make -s -k' 2>err
 	expect "the same with dontUseJobproxy" "$(field end r)" 0

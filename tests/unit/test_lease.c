@@ -328,6 +328,48 @@ static void fifo_trim(void **state)
 	close(fd);
 }
 
+/* Greedy (a ninja): every token of the pool waits in the fifo, none is
+ * taken back however long it idles, its returns all stay there, and its
+ * over-returns are still refused: the pool never grows. */
+static void fifo_greedy(void **state)
+{
+	struct fixture *f = *state;
+	int fd = open(f->L.js.fifo, O_RDWR | O_NONBLOCK), timeout = -1, i;
+
+	assert_true(fd >= 0);
+	f->L.greedy = 1;
+	for (i = 0; i < POOL; i++) {
+		assert_true(lease_wants(&f->L, f->now, &timeout));
+		assert_int_equal(lease_offer(&f->L, f->now), 1);
+	}
+	assert_int_equal(lease_offer(&f->L, f->now), 0);	/* pool empty */
+	f->now += 1000 * OFFER_PROBE_MAX_MS * MS;
+	lease_expire(&f->L, f->now, &timeout);
+	round_(f);
+	assert_int_equal(f->L.parked, POOL);
+	assert_int_equal(take(fd) + take(fd), 2);
+	round_(f);
+	assert_int_equal(f->L.parked, POOL - 2);
+	give(fd, "++");		/* returns: both stay for its next jobs */
+	round_(f);
+	lease_expire(&f->L, f->now, &timeout);
+	assert_int_equal(f->L.parked, POOL);
+	assert_int_equal(f->up.free, 0);
+	/* Over-returns: bytes carry no identity, so the trim gives back
+	 * what it takes out until none is left to give and refuses the
+	 * rest; then the pool is parked again, whole. */
+	give(fd, "GG");
+	round_(f);
+	assert_int_equal(f->L.tok.refused, 2);
+	assert_true(f->L.parked <= f->L.tok.taken);
+	whole(f, 0);
+	while (lease_offer(&f->L, f->now))
+		;
+	assert_int_equal(f->L.parked, POOL);
+	whole(f, POOL);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +390,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(parent_gets_its_own_bytes,
 						setup_pipe, teardown),
 		cmocka_unit_test_setup_teardown(fifo_trim, setup_fifo,
+						teardown),
+		cmocka_unit_test_setup_teardown(fifo_greedy, setup_fifo,
 						teardown),
 	};
 

@@ -38,6 +38,14 @@ static void tool_list(void **state)
 	assert_int_equal(masq_lookup("cargo")->want, MASQ_ANY);
 	assert_int_equal(masq_lookup("cargo")->client, 1);
 	assert_int_equal(masq_lookup("cmake")->client, 0);
+	/* Only cmake runs by its real path; make's argv[0] is $(MAKE). */
+	assert_int_equal(masq_lookup("cmake")->by_path, 1);
+	assert_int_equal(masq_lookup("make")->by_path, 0);
+	assert_int_equal(masq_lookup("ninja")->nowait, 1);
+	assert_int_equal(masq_lookup("make")->nowait, 0);
+	assert_true(masq_is_make("/usr/bin/gmake"));
+	assert_true(masq_is_make("make-4.4"));
+	assert_false(masq_is_make("cmake"));
 }
 
 static void basename_(void **state)
@@ -221,6 +229,39 @@ static void put_first(void **state)
 			    "/J:/a b:/c\t:/d\\:e");
 	/* A DIR given with a trailing '/' is put first as given. */
 	assert_string_equal(first("/J:/b", "/J/"), "/J/:/b");
+}
+
+/* masq_path_put_dirs with DIRS (NULL-ended), length checked. */
+static const char *dirs_first(const char *path, const char *const *dirs)
+{
+	static char buf[256];
+	size_t n = 0, len;
+
+	while (dirs[n])
+		n++;
+	len = masq_path_put_dirs(path, "/J", dirs, n, buf, sizeof buf);
+	assert_int_equal(len, strlen(buf));
+	return buf;
+}
+
+static void put_dirs(void **state)
+{
+	static const char *const none[] = { NULL };
+	static const char *const two[] = { "/J/tool/make", "/J/tool/cc", NULL };
+
+	(void)state;
+	assert_string_equal(dirs_first("/usr/bin:/bin", two),
+			    "/J/tool/make:/J/tool/cc:/usr/bin:/bin");
+	/* The flat directory and every tool directory a parent put there
+	 * go; near misses stay. */
+	assert_string_equal(dirs_first("/J/tool/make:/J/:/J/tool/samu:/b", two),
+			    "/J/tool/make:/J/tool/cc:/b");
+	assert_string_equal(dirs_first("/J/tool:/J/toolx:/J2/tool/a", two),
+			    "/J/tool/make:/J/tool/cc:/J/tool:/J/toolx:/J2/tool/a");
+	/* No tool here: ours dropped, empty entries kept in place. */
+	assert_string_equal(dirs_first(":/J/tool/a:/b", none), ":/b");
+	assert_string_equal(dirs_first("/J::", none), ":");
+	assert_string_equal(dirs_first("", two), "/J/tool/make:/J/tool/cc:");
 }
 
 static void put_first_idempotent(void **state)
@@ -422,6 +463,7 @@ int main(void)
 		cmocka_unit_test(put_first_idempotent),
 		cmocka_unit_test(put_first_truncates),
 		cmocka_unit_test(search_after),
+		cmocka_unit_test(put_dirs),
 		cmocka_unit_test(search_none),
 		cmocka_unit_test(search_odd_entries),
 		cmocka_unit_test(find_real_files),
