@@ -138,7 +138,7 @@ all:
 		>sub/Makefile
 	form() {
 		"$JP" -j 2 "$@" >out 2>&1 || die "$*: $(cat out)"
-		if [ "$(cat out)" = "$ROOT/jobproxy" ]; then w=wrapped; else w=plain; fi
+		if [ "$(cat out)" = "$JPBIN" ]; then w=wrapped; else w=plain; fi
 		echo "  $*: $w"
 	}
 	form make MAKE=make; expect "MAKE=make" $w wrapped
