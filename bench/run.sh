@@ -192,9 +192,8 @@ ratio() {
 fig() {
 	awk -v k="$1" '$1 == k { print $2 }' "$RAW" | sort -g | awk '
 		function f(v,  a) { a = v < 0 ? -v : v
-			if (a >= 1000) return sprintf("%.0f", v)
+			if (a >= 100 || v == int(v)) return sprintf("%.0f", v)
 			if (a >= 10) return sprintf("%.1f", v)
-			if (a >= 1 || a == 0) return sprintf("%.3g", v)
 			return sprintf("%.3f", v) }
 		{ a[NR] = $1 }
 		END { if (NR == 0) { print "NA"; exit }

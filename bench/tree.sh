@@ -85,54 +85,57 @@ conc() {
 }
 
 # ---- 2: recursive build --------------------------------------------------------
+# tree_mode MODE J ARGS...: one build of the tree by plain make, make with
+# nullwrap before every sub-make, or jobproxy
+tree_mode() {
+	_m=$1 _j=$2
+	shift 2
+	clr
+	case $_m in
+	plain) tree_run "$T/run" "$T/log" make -j"$_j" "$@" ;;
+	wrap) tree_run "$T/run" "$T/log" make -j"$_j" "$@" MAKE="$NULLWRAP make" ;;
+	jp) tree_run "$T/run" "$T/log" "$JP" make -j"$_j" "$@" ;;
+	esac
+}
 s2() {
 	gen_tree
 	say "== 2 recursive tree: $NJOBS jobs, depth 3, -j: $JOBS"
 	for r in $(runs); do
 		for j in $JOBS; do
-			# alternate who goes first, so drift does not favour one
-			if [ $((r % 2)) -eq 1 ]; then modes="plain jp wrap"; else modes="wrap jp plain"; fi
-			for m in $modes; do
-				if [ $m = plain ]; then
-					clr
-					tree_run "$T/run" "$T/log" make -j"$j"
-				elif [ $m = wrap ]; then
-					clr
-					tree_run "$T/run" "$T/log" make -j"$j" \
-						MAKE="$NULLWRAP make"
-				else
-					clr
-					tree_run "$T/run" "$T/log" "$JP" make -j"$j"
-				fi
+			for m in $(modes "$r"); do
+				tree_mode "$m" "$j"
 				st=$(kv status "$T/run")
 				set -- $(conc "$T/run" "$T/log" "$j")
-				mean=${1#mean=} util=${2#util=} mx=${3#max=} nj=${4#jobs=}
+				util=${2#util=} mx=${3#max=} nj=${4#jobs=}
 				if [ "$st" != 0 ] || [ "$nj" != $NJOBS ]; then
 					say "  -j$j $m: status $st, $nj of $NJOBS jobs: $(head -c 300 "$T/run.err")"
-					rec "s2.$j.$m.bad" 1
+					rec "s2.$j.bad" 1
 				fi
 				rec "s2.$j.$m.wall" "$(wall_s "$T/run")"
 				rec "s2.$j.$m.util" "$util"
-				rec "s2.$j.$m.max" "$mx"
+				rec "s2.$j.max" "$mx"
 				say "  run $r -j$j $m: $(wall_s "$T/run") s, util $util, max $mx"
 			done
 		done
 	done
 	for j in $JOBS; do
-		p=$(med "s2.$j.plain.wall") q=$(med "s2.$j.jp.wall")
-		row "2-tree -j$j" "wall s" "$p" "$q" "$(ratio "$p" "$q")" "<=1.02x" \
-			"$(ok "$(ratio "$p" "$q")" "<=" 1.02)"
-		q=$(med "s2.$j.wrap.wall")
-		row "2-tree -j$j" "wall s, do-nothing wrapper per sub-make" "$p" "$q" \
-			"$(ratio "$p" "$q")" - -
-		p=$(med "s2.$j.plain.util") q=$(med "s2.$j.jp.util")
-		row "2-tree -j$j" "mean concurrency / N" "$p" "$q" "$(ratio "$p" "$q")" \
-			">=0.98x" "$(ok "$(ratio "$p" "$q")" ">=" 0.98)"
-		p=$(max "s2.$j.plain.max") q=$(max "s2.$j.jp.max")
-		row "2-tree -j$j" "max concurrency (all runs)" "$p" "$q" - "<=$j" \
-			"$(ok "$p" "<=" "$j")/$(ok "$q" "<=" "$j")"
-		p=$(max "s2.$j.plain.bad") q=$(max "s2.$j.jp.bad")
-		[ -n "$p$q" ] && row "2-tree -j$j" "failed builds" "${p:-0}" "${q:-0}" - 0 NO
+		pair "s2.$j.wrap.wall" "s2.$j.jp.wall" "s2.$j.vswrap"
+		pair "s2.$j.plain.wall" "s2.$j.jp.wall" "s2.$j.vsplain"
+		pair "s2.$j.plain.util" "s2.$j.jp.util" "s2.$j.utilr"
+		row "2-tree -j$j" "wall s, $NJOBS jobs in 40 sub-makes" "$(fig "s2.$j.plain.wall")" \
+			"$(fig "s2.$j.wrap.wall")" "$(fig "s2.$j.jp.wall")" \
+			"$(fig "s2.$j.vswrap")x wrapper" "<= 1.01x wrapper" \
+			"$(met "$(med "s2.$j.vswrap")" "<=" 1.01)"
+		row "2-tree -j$j" "wall: jobproxy / plain make" - - - \
+			"$(fig "s2.$j.vsplain")x plain" - - r
+		row "2-tree -j$j" "mean concurrency / N" "$(fig "s2.$j.plain.util")" \
+			"$(fig "s2.$j.wrap.util")" "$(fig "s2.$j.jp.util")" \
+			"$(fig "s2.$j.utilr")x plain" ">= 0.98x plain" \
+			"$(met "$(med "s2.$j.utilr")" ">=" 0.98)"
+		row "2-tree -j$j" "max concurrency (all runs, all modes)" - - \
+			"$(max "s2.$j.max")" - "<= $j" "$(met "$(max "s2.$j.max")" "<=" "$j")"
+		p=$(max "s2.$j.bad")
+		[ -n "$p" ] && row "2-tree -j$j" "failed builds" - - - - 0 MISSED
 	done
 }
 
@@ -142,54 +145,106 @@ s3() {
 	n=$((CJ - 1))
 	say "== 3 crash: 3 leaf sub-makes SIGKILLed, make -k under tests/helpers/pool -j$CJ"
 	for r in $(runs); do
-		for m in plain jp; do
-			pre=; [ $m = jp ] && pre=$JP
+		for m in $(modes "$r"); do
+			case $m in
+			plain) set -- make ;; wrap) set -- make MAKE="$NULLWRAP make" ;;
+			jp) set -- "$JP" make ;;
+			esac
 			for c in 0 1; do
 				clr
-				# shellcheck disable=SC2086
 				tree_run "$T/run" "$T/log" "$POOL" -j"$CJ" --timeout 60 \
-					--report "$T/pool" -- $pre make -k CRASH=$c
+					--report "$T/pool" -- "$@" -k CRASH=$c
 				st=$(kv status "$T/run")
 				kills=$(grep -c 'Killed' "$T/run.err")
-				set -- $(conc "$T/run" "$T/log" "$CJ")
 				w=$(all_s "$T/run")
 				left=$(pr end "$T/pool")
 				rec "s3.$m.$c.wall" "$w"
 				rec "s3.$m.$c.left" "${left:-NA}"
-				rec "s3.$m.$c.max" "${3#max=}"
 				if [ $c = 1 ]; then
 					rec "s3.$m.kills" "$kills"
 					rec "s3.$m.fallback" "$(ls "$T"/log/k*/fallback 2>/dev/null | wc -l)"
 					[ "$kills" = 3 ] || say "  $m: $kills sub-makes killed, not 3"
 				elif [ "$st" != 0 ]; then
 					say "  $m clean run failed: $(head -c 300 "$T/run.err")"
-					rec "s3.$m.bad" 1
+					rec "s3.bad" 1
 				fi
-				say "  run $r $m crash=$c: $w s, pool $left/$n, ${3}, killed $kills"
+				say "  run $r $m crash=$c: $w s, pool $left/$n, killed $kills"
 			done
 		done
 	done
-	p1=$(med s3.plain.1.wall) q1=$(med s3.jp.1.wall)
-	p0=$(med s3.plain.0.wall) q0=$(med s3.jp.0.wall)
-	row "3-crash -j$CJ" "wall s to last process, crash run" "$p1" "$q1" "$(ratio "$p1" "$q1")" - -
-	row "3-crash -j$CJ" "wall s to last process, crash-free" "$p0" "$q0" "$(ratio "$p0" "$q0")" - -
-	pr1=$(ratio "$p0" "$p1") qr1=$(ratio "$q0" "$q1")
-	row "3-crash -j$CJ" "crash / crash-free wall" "$pr1" "$qr1" - "jp<=1.05" \
-		"$(ok "$qr1" "<=" 1.05)"
-	row "3-crash -j$CJ" "pool tokens left of $n (worst run)" "$(min s3.plain.1.left)" \
-		"$(min s3.jp.1.left)" - "jp=$n" "$(ok "$(min s3.jp.1.left)" == "$n")"
-	row "3-crash -j$CJ" "pool tokens left, crash-free (worst)" \
-		"$(min s3.plain.0.left)" "$(min s3.jp.0.left)" - "=$n" \
-		"$(ok "$(min s3.plain.0.left)" == "$n")/$(ok "$(min s3.jp.0.left)" == "$n")"
-	row "3-crash -j$CJ" "sub-makes killed (min of runs)" "$(min s3.plain.kills)" \
-		"$(min s3.jp.kills)" - 3 "$(ok "$(min s3.jp.kills)" == 3)"
-	row "3-crash -j$CJ" "of which holding no token (max of runs)" \
-		"$(max s3.plain.fallback)" "$(max s3.jp.fallback)" - - -
-	row "3-crash -j$CJ" "max concurrency, crash run" "$(max s3.plain.1.max)" \
-		"$(max s3.jp.1.max)" - - -
+	for m in plain wrap jp; do
+		pair "s3.$m.0.wall" "s3.$m.1.wall" "s3.$m.cr"
+	done
+	row "3-crash -j$CJ" "wall s to the last process, crash run" "$(fig s3.plain.1.wall)" \
+		"$(fig s3.wrap.1.wall)" "$(fig s3.jp.1.wall)" - - - r
+	row "3-crash -j$CJ" "wall s to the last process, crash-free" "$(fig s3.plain.0.wall)" \
+		"$(fig s3.wrap.0.wall)" "$(fig s3.jp.0.wall)" - - -
+	row "3-crash -j$CJ" "crash / crash-free wall" "$(fig s3.plain.cr)" \
+		"$(fig s3.wrap.cr)" "$(fig s3.jp.cr)" "$(fig s3.jp.cr)x" "jobproxy <= 1.05x" \
+		"$(met "$(med s3.jp.cr)" "<=" 1.05)"
+	row "3-crash -j$CJ" "pool tokens left of $n after the crash run (worst)" \
+		"$(min s3.plain.1.left)" "$(min s3.wrap.1.left)" "$(min s3.jp.1.left)" - \
+		"jobproxy = $n" "$(met "$(min s3.jp.1.left)" == "$n")"
+	l=$( { min s3.plain.0.left; min s3.wrap.0.left; min s3.jp.0.left; } | sort -g | head -n 1)
+	row "3-crash -j$CJ" "pool tokens left of $n, crash-free (worst)" \
+		"$(min s3.plain.0.left)" "$(min s3.wrap.0.left)" "$(min s3.jp.0.left)" - \
+		"all = $n" "$(met "$l" == "$n")"
+	row "3-crash -j$CJ" "sub-makes killed (fewest)" "$(min s3.plain.kills)" \
+		"$(min s3.wrap.kills)" "$(min s3.jp.kills)" - "jobproxy = 3" \
+		"$(met "$(min s3.jp.kills)" == 3)"
+	row "3-crash -j$CJ" "of which holding no token (most)" "$(max s3.plain.fallback)" \
+		"$(max s3.wrap.fallback)" "$(max s3.jp.fallback)" - - -
+	[ -n "$(max s3.bad)" ] && row "3-crash -j$CJ" "failed crash-free builds" - - - - 0 MISSED
 }
 
 # ---- 4: footprint ------------------------------------------------------------------
+# foot_round R: one round of scenario 4 (the -j$FJ build, then the
+# child that sleeps holding a token), the modes in R's order
+foot_round() {
+	for m in $(modes "$1"); do
+		clr
+		case $m in
+		plain)
+			tree_run "$T/run" "$T/log" "$POOL" -j"$FJ" --timeout 60 -- make
+			rec s4.plain.rss "$(kv maxrss_kb "$T/run")"
+			rec s4.plain.cpu "$(calc "($(kv utime_us "$T/run") + $(kv stime_us "$T/run")) / 1000")" ;;
+		wrap)
+			tree_run "$T/run" "$T/log" "$POOL" -j"$FJ" --timeout 60 -- \
+				"$NULLWRAP" "$BH" tailstat "$T/tail" -- make
+			rec s4.wrap.rss "$(kv vmhwm_kb "$T/tail")"
+			rec s4.wrap.cpu "$(calc "$(kv cpu_ns "$T/tail") / 1e6")" ;;
+		jp)
+			tree_run "$T/run" "$T/log" "$POOL" -j"$FJ" --timeout 60 -- "$JP" \
+				--no-insert --stats "$BH" tailstat "$T/tail" -- make
+			rec s4.jp.rss "$(kv vmhwm_kb "$T/tail")"
+			rec s4.jp.anon "$(kv rssanon_kb "$T/tail")"
+			rec s4.jp.pss "$(kv pss_kb "$T/tail")"
+			rec s4.jp.cpu "$(calc "$(kv cpu_ns "$T/tail") / 1e6")"
+			rec s4.jp.relayed "$(sed -n 's/.*relayed \([0-9]*\).*/\1/p' "$T/run.err" | head -n 1)" ;;
+		esac
+		rec s4.$m.wall "$(wall_s "$T/run")"
+		# wakeups over 2 s of the child's sleep, holding a token
+		clr
+		case $m in
+		plain) set -- make -s -f "$T/sleep.mk" SS="$BH sleepstat --take 1 $T/ss" ;;
+		wrap) set -- "$NULLWRAP" "$BH" sleepstat --take 1 "$T/ss" ;;
+		jp) set -- "$JP" "$BH" sleepstat --take 1 "$T/ss" ;;
+		esac
+		"$BH" run --timeout 60 --out "$T/run" -- "$POOL" -j"$FJ" -- "$@" \
+			>/dev/null 2>&1
+		rec s4.$m.wake1 "$(kv wakeups "$T/ss")"
+	done
+	if [ -x "$JPS" ]; then
+		clr
+		tree_run "$T/run" "$T/log" "$POOL" -j"$FJ" --timeout 60 -- "$JPS" \
+			--no-insert "$BH" tailstat "$T/tail" -- make
+		rec s4.jps.rss "$(kv vmhwm_kb "$T/tail")"
+	fi
+	clr
+	"$BH" run --timeout 60 --out "$T/run" -- "$POOL" -j"$FJ" -- "$JP" \
+		--style=fifo "$BH" sleepstat --take 1 "$T/ss" >/dev/null 2>&1
+	rec s4.jp.wakefifo "$(kv wakeups "$T/ss")"
+}
 s4() {
 	gen_tree
 	say "== 4 footprint: one jobproxy (no insertion) in front of a -j$FJ build"
@@ -199,46 +254,11 @@ s4() {
 	(cd "$ROOT" && $CC -O2 -std=c99 -D_XOPEN_SOURCE=700 -static -o "$JPS" \
 		$(sed -n '/^OBJS = /,/[^\\]$/p' Makefile | tr -d '\\' |
 		  sed 's/^OBJS = //; s/\.o/.c/g') 2>/dev/null) || { say "  no static build: $CC -static failed"; rm -f "$JPS"; }
-	printf 'all:\n\t@$(SS)\n' >"$T/sleep.mk"
+	# '+': make passes its jobserver to the recipe (sleepstat --take 1)
+	printf 'all:\n\t+@$(SS)\n' >"$T/sleep.mk"
 	for r in $(runs); do
-		clr
-		tree_run "$T/run" "$T/log" "$POOL" -j"$FJ" --timeout 60 -- make
-		rec s4.plain.wall "$(wall_s "$T/run")"
-		rec s4.plain.rss "$(kv maxrss_kb "$T/run")"
-		rec s4.plain.cpu "$(calc "($(kv utime_us "$T/run") + $(kv stime_us "$T/run")) / 1000")"
-		clr
-		tree_run "$T/run" "$T/log" "$POOL" -j"$FJ" --timeout 60 -- "$JP" \
-			--no-insert --stats "$BH" tailstat "$T/tail" -- make
-		rec s4.jp.wall "$(wall_s "$T/run")"
-		rec s4.jp.rss "$(kv vmhwm_kb "$T/tail")"
-		rec s4.jp.anon "$(kv rssanon_kb "$T/tail")"
-		rec s4.jp.pss "$(kv pss_kb "$T/tail")"
-		rec s4.jp.cpu "$(calc "$(kv cpu_ns "$T/tail") / 1e6")"
-		rec s4.jp.relayed "$(sed -n 's/.*relayed \([0-9]*\).*/\1/p' "$T/run.err" | head -n 1)"
-		if [ -x "$JPS" ]; then
-			clr
-			tree_run "$T/run" "$T/log" "$POOL" -j"$FJ" --timeout 60 -- "$JPS" \
-				--no-insert "$BH" tailstat "$T/tail" -- make
-			rec s4.jps.rss "$(kv vmhwm_kb "$T/tail")"
-		fi
-		# wakeups over 2 s of the child's sleep
-		clr
-		"$BH" run --timeout 60 --out "$T/run" -- "$POOL" -j"$FJ" -- make -s \
-			-f "$T/sleep.mk" SS="$BH sleepstat $T/ss" >/dev/null 2>&1
-		rec s4.plain.wake "$(kv wakeups "$T/ss")"
-		clr
-		"$BH" run --timeout 60 --out "$T/run" -- "$POOL" -j"$FJ" -- "$JP" \
-			"$BH" sleepstat "$T/ss" >/dev/null 2>&1
-		rec s4.jp.wake "$(kv wakeups "$T/ss")"
-		clr
-		"$BH" run --timeout 60 --out "$T/run" -- "$POOL" -j"$FJ" -- "$JP" \
-			"$BH" sleepstat --take 1 "$T/ss" >/dev/null 2>&1
-		rec s4.jp.wake1 "$(kv wakeups "$T/ss")"
-		clr
-		"$BH" run --timeout 60 --out "$T/run" -- "$POOL" -j"$FJ" -- "$JP" \
-			--style=fifo "$BH" sleepstat --take 1 "$T/ss" >/dev/null 2>&1
-		rec s4.jp.wakefifo "$(kv wakeups "$T/ss")"
-		say "  run $r: jobproxy peak RSS $(tail_of s4.jp.rss) KiB, CPU $(tail_of s4.jp.cpu) ms; wakeups $(tail_of s4.jp.wake) idle, $(tail_of s4.jp.wake1) holding, $(tail_of s4.jp.wakefifo) fifo"
+		foot_round "$r"
+		say "  run $r: peak RSS $(tail_of s4.plain.rss) / $(tail_of s4.wrap.rss) / $(tail_of s4.jp.rss) KiB (largest make / nullwrap / jobproxy), jobproxy CPU $(tail_of s4.jp.cpu) ms; wakeups holding a token $(tail_of s4.jp.wake1), fifo $(tail_of s4.jp.wakefifo)"
 	done
 	# strace on the idle jobproxy (and on idle make): syscalls in 2 s
 	rm -f "$T/st.make" "$T/st.jp"
@@ -256,25 +276,22 @@ s4() {
 		[ -f "$T/st.make" ] && sp=${sp:-0}
 		[ -f "$T/st.jp" ] && sj=${sj:-0}
 	fi
-	p=$(med s4.plain.rss) q=$(med s4.jp.rss)
-	row "4-footprint -j$FJ" "peak RSS KiB (plain: largest make)" "$p" "$q" "$(ratio "$p" "$q")" "<1024" "$(ok "$q" "<=" 1023)"
-	row "4-footprint -j$FJ" "  of it private (RssAnon) KiB" - "$(med s4.jp.anon)" - - -
-	row "4-footprint -j$FJ" "  proportional (Pss) KiB" - "$(med s4.jp.pss)" - - -
-	q=$(med s4.jps.rss)
-	row "4-footprint -j$FJ" "peak RSS KiB, make STATIC=1 build" - "$q" - "<1024" \
-		"$(ok "$q" "<=" 1023)"
-	p=$(med s4.plain.cpu) q=$(med s4.jp.cpu)
-	row "4-footprint -j$FJ" "CPU ms (plain: whole build; jp: proxy)" "$p" "$q" "$(ratio "$p" "$q")" - -
-	p=$(med s4.plain.wall) q=$(med s4.jp.wall)
-	row "4-footprint -j$FJ" "wall s of that build" "$p" "$q" "$(ratio "$p" "$q")" - -
-	row "4-footprint -j$FJ" "tokens relayed by the jobproxy" - "$(med s4.jp.relayed)" - - -
-	p=$(max s4.plain.wake) q=$(max s4.jp.wake)
-	row 4-footprint "wakeups/2 s, child idle, no token" "$p" "$q" - 0 "$(ok "$q" == 0)"
-	q=$(max s4.jp.wake1)
-	row 4-footprint "wakeups/2 s, child holds 1 token" - "$q" - 0 "$(ok "$q" == 0)"
-	q=$(med s4.jp.wakefifo)
-	row 4-footprint "wakeups/2 s, holds 1 token, --style=fifo" - "$q" - - -
-	row 4-footprint "syscalls/2 s idle (strace -c -p)" "${sp:-NA}" "${sj:-NA}" - 0 \
-		"$(ok "${sj:-NA}" == 0)"
+	row "4-footprint -j$FJ" "peak RSS KiB (plain: the largest make; else the wrapper)" \
+		"$(fig s4.plain.rss)" "$(fig s4.wrap.rss)" "$(fig s4.jp.rss)" - "jobproxy < 1024" \
+		"$(met "$(med s4.jp.rss)" "<" 1024)"
+	row "4-footprint -j$FJ" "  of it private (RssAnon) KiB" - - "$(fig s4.jp.anon)" - - -
+	row "4-footprint -j$FJ" "  proportional (Pss) KiB" - - "$(fig s4.jp.pss)" - - -
+	row "4-footprint -j$FJ" "peak RSS KiB, make STATIC=1 (glibc) build" - - \
+		"$(fig s4.jps.rss)" - "< 1024" "$(met "$(med s4.jps.rss)" "<" 1024)"
+	row "4-footprint -j$FJ" "CPU ms (plain: the whole build; else the wrapper)" \
+		"$(fig s4.plain.cpu)" "$(fig s4.wrap.cpu)" "$(fig s4.jp.cpu)" - - - r
+	row "4-footprint -j$FJ" "wall s of that build" "$(fig s4.plain.wall)" \
+		"$(fig s4.wrap.wall)" "$(fig s4.jp.wall)" - - -
+	row "4-footprint -j$FJ" "tokens relayed by the jobproxy" - - "$(fig s4.jp.relayed)" - - -
+	row 4-footprint "wrapper's wakeups in 2 s, its child sleeps holding 1 token" \
+		"$(fig s4.plain.wake1)" "$(fig s4.wrap.wake1)" "$(fig s4.jp.wake1)" - \
+		"jobproxy 0 (most)" "$(met "$(max s4.jp.wake1)" == 0)"
+	row 4-footprint "  the same, --style=fifo" - - "$(fig s4.jp.wakefifo)" - - -
+	row 4-footprint "syscalls in 2 s, child idle (strace -c -p; plain: make)" \
+		"${sp:-NA}" - "${sj:-NA}" - - -
 }
-
