@@ -49,36 +49,43 @@ real_setup() {
 		say "  warning: $PKG's Makefile has no SUBDIRS (not recursive?)"
 	touch "$SRC/.configured"
 }
+# real_one J MODE: one clean build of $SRC
+real_one() {
+	clr
+	"$BH" run --timeout 300 --out "$T/run" -- make -C "$SRC" clean >/dev/null 2>&1
+	clr
+	case $2 in
+	plain) set -- make -C "$SRC" -j"$1" ;;
+	wrap) set -- make -C "$SRC" -j"$1" MAKE="$NULLWRAP make" ;;
+	jp) set -- "$JP" make -C "$SRC" -j"$1" ;;
+	esac
+	"$BH" run --timeout 900 --out "$T/run" -- "$@" >"$T/out" 2>&1
+	st=$(kv status "$T/run")
+	[ "$st" = 0 ] || { say "  $*: failed: $(tail -n 3 "$T/out")"; rec "s6.bad" 1; }
+}
 s6() {
-	say "== 6 real project: $PKG, clean builds, -j: $RJ"
+	say "== 6 real project: $PKG, clean builds, -j: $RJ, $RRUNS rounds"
 	if ! real_setup; then
-		row "6-$PKG" "setup failed (see $B/real/log)" - - - - NO
+		row "6-$PKG" "setup failed (see $B/real/log)" - - - - "-j$RJ <= 1.01x plain" MISSED
 		return
 	fi
-	for r in $(runs); do
+	r=1
+	while [ "$r" -le "$RRUNS" ]; do
 		for j in $RJ; do
-			if [ $((r % 2)) -eq 1 ]; then modes="plain jp"; else modes="jp plain"; fi
-			for m in $modes; do
-				pre=; [ $m = jp ] && pre=$JP
-				clr
-				"$BH" run --timeout 300 --out "$T/run" -- make -C "$SRC" clean \
-					>/dev/null 2>&1
-				clr
-				# shellcheck disable=SC2086
-				"$BH" run --timeout 900 --out "$T/run" -- $pre make -C "$SRC" \
-					-j"$j" >"$T/out" 2>&1
-				st=$(kv status "$T/run")
-				[ "$st" = 0 ] || { say "  -j$j $m failed: $(tail -n 3 "$T/out")"; rec "s6.$j.$m.bad" 1; }
+			for m in $(modes "$r"); do
+				real_one "$j" "$m"
 				rec "s6.$j.$m.wall" "$(wall_s "$T/run")"
 				say "  run $r -j$j $m: $(wall_s "$T/run") s (status $st)"
 			done
 		done
+		r=$((r + 1))
 	done
 	for j in $RJ; do
-		p=$(med "s6.$j.plain.wall") q=$(med "s6.$j.jp.wall")
-		row "6-$PKG -j$j" "wall s, clean build" "$p" "$q" "$(ratio "$p" "$q")" - -
-		p=$(max "s6.$j.plain.bad") q=$(max "s6.$j.jp.bad")
-		[ -n "$p$q" ] && row "6-$PKG -j$j" "failed builds" "${p:-0}" "${q:-0}" - 0 NO
+		pair "s6.$j.plain.wall" "s6.$j.jp.wall" "s6.$j.vsplain"
+		row "6-$PKG -j$j" "wall s, clean build ($RRUNS rounds)" "$(fig "s6.$j.plain.wall")" \
+			"$(fig "s6.$j.wrap.wall")" "$(fig "s6.$j.jp.wall")" \
+			"$(fig "s6.$j.vsplain")x plain" "<= 1.01x plain" \
+			"$(met "$(med "s6.$j.vsplain")" "<=" 1.01)"
 	done
+	[ -n "$(max s6.bad)" ] && row "6-$PKG" "failed builds" - - "$(max s6.bad)" - 0 MISSED
 }
-
