@@ -29,7 +29,8 @@ idle_round() {
 		f=$(kv free_mean "$T/sc/out")
 		[ -n "$f" ] && rec "s8.$m.out" "$(calc "$SJ - 1 - $f")"
 		rec s8.lost "$(lost "$T/pool")"
-		rec s8.short "$(( IDLE_N - $(kv ready "$T/sc/out" || echo 0) ))"
+		n=$(kv ready "$T/sc/out")
+		rec s8.short "$(( IDLE_N - ${n:-0} ))"
 	done
 }
 
@@ -47,5 +48,5 @@ s8() {
 		"jobproxy < 0.1" "$(met "$(med s8.jp.out)" "<" 0.1)"
 	row "8-idle -j$SJ" "children not all idle at once, tokens lost (worst run, all modes)" \
 		- - "$(max s8.short), $(max s8.lost)" - "0, 0" \
-		"$(met "$(max s8.short)$(max s8.lost)" == 0)"
+		"$(met "$(zeros "$(max s8.short)" "$(max s8.lost)")" == 0)"
 }

@@ -173,8 +173,16 @@ med() {
 }
 # tail_of KEY: the latest sample
 tail_of() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$RAW"; }
-max() { awk -v k="$1" '$1 == k { print $2 }' "$RAW" | sort -g | tail -n 1; }
-min() { awk -v k="$1" '$1 == k { print $2 }' "$RAW" | sort -g | head -n 1; }
+# max KEY / min KEY: the extreme sample; NA if any sample is not a number
+# (a lost figure must not hide behind the others)
+ext() {
+	awk -v k="$1" -v hi="$2" '$1 == k { n++
+		if ($2 !~ /^-?[0-9.]+$/) bad = 1
+		else if (n == 1 || (hi ? $2 + 0 > v : $2 + 0 < v)) v = $2 + 0 }
+		END { if (bad) print "NA"; else if (n) print v }' "$RAW"
+}
+max() { ext "$1" 1; }
+min() { ext "$1" 0; }
 # calc EXPR: awk arithmetic, 4 significant digits (no exponent)
 calc() {
 	awk "BEGIN { v = $1; a = v < 0 ? -v : v
@@ -228,6 +236,11 @@ ok() {
 met() {
 	case "$1" in NA|-|"") echo "no figure"; return ;; esac
 	[ "$(ok "$@")" = yes ] && echo met || echo MISSED
+}
+# zeros V...: 0 when every V is 0 (an empty or NA one is not), else 1
+zeros() {
+	for _v; do [ "$_v" = 0 ] || { echo 1; return; }; done
+	echo 0
 }
 # row SCENARIO METRIC PLAIN WRAPPER JOBPROXY VERSUS TARGET MET [r]
 # PLAIN: no wrapper; WRAPPER: bench/nullwrap where jobproxy goes;

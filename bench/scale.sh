@@ -24,7 +24,8 @@ herd_one() {
 	rec "s5.$1.$2.lost" "$(lost "$T/pool")"
 	rec "s5.lost" "$(lost "$T/pool")"
 	rec "s5.failed" "$(kv failed "$T/sc/out")"
-	rec "s5.short" "$(( $1 - $(kv ready "$T/sc/out" || echo 0) ))"
+	_r=$(kv ready "$T/sc/out")
+	rec "s5.short" "$(( $1 - ${_r:-0} ))"
 }
 
 # herd_rows: the rows, from the s5.* samples.  Flat in N: the context
@@ -69,7 +70,7 @@ herd_rows() {
 	fi
 	row "5-herd" "clients not alive at once, tokens lost, clients failed (worst run, all n, all modes)" \
 		- - "$(max s5.short), $(max s5.lost), $(max s5.failed)" - "0, 0, 0" \
-		"$(met "$(max s5.short)$(max s5.lost)$(max s5.failed)" == 0)"
+		"$(met "$(zeros "$(max s5.short)" "$(max s5.lost)" "$(max s5.failed)")" == 0)"
 }
 
 # An idle child's parked token: clients that use their tokens first and
