@@ -29,8 +29,10 @@ idle_round() {
 		f=$(kv free_mean "$T/sc/out")
 		[ -n "$f" ] && rec "s8.$m.out" "$(calc "$SJ - 1 - $f")"
 		rec s8.lost "$(lost "$T/pool")"
+		rec "s8.$m.lost" "$(lost "$T/pool")"
 		n=$(kv ready "$T/sc/out")
 		rec s8.short "$(( IDLE_N - ${n:-0} ))"
+		rec "s8.$m.short" "$(( IDLE_N - ${n:-0} ))"
 	done
 }
 
@@ -46,7 +48,9 @@ s8() {
 	row "8-idle -j$SJ" "mean tokens out of the pool, $IDLE_N idle children" \
 		"$(fig s8.plain.out)" "$(fig s8.wrap.out)" "$(fig s8.jp.out)" - \
 		"jobproxy < 0.1" "$(met "$(med s8.jp.out)" "<" 0.1)"
-	row "8-idle -j$SJ" "children not all idle at once, tokens lost (worst run, all modes)" \
-		- - "$(max s8.short), $(max s8.lost)" - "0, 0" \
+	row "8-idle -j$SJ" "children not all idle at once, tokens lost (worst run)" \
+		"$(max s8.plain.short), $(max s8.plain.lost)" \
+		"$(max s8.wrap.short), $(max s8.wrap.lost)" \
+		"$(max s8.jp.short), $(max s8.jp.lost)" - "all 0, 0" \
 		"$(met "$(zeros "$(max s8.short)" "$(max s8.lost)")" == 0)"
 }

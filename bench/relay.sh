@@ -11,7 +11,11 @@ relay_one() {
 	v=$(sed -n 's/^ns_per_iter=\([0-9.]*\).*/\1/p' "$T/out")
 	[ -n "$v" ] || { say "  $_k: no figure: $(cat "$T/err")"; return; }
 	rec "$_k" "$(calc "$v / 1000")"
+	_m=${_k#s1.}
+	_m=${_m%%.*}
+	[ "$_m" = three ] && _m=jp
 	rec s1.lost "$(lost "$T/pool")"
+	rec "s1.$_m.lost" "$(lost "$T/pool")"
 }
 s1() {
 	# -j3: the client holds one token and the parent has one more, the
@@ -51,6 +55,7 @@ s1() {
 		"$(fig s1.plain.j2)" "$(fig s1.wrap.j2)" "$(fig s1.jp.j2)" - - - r
 	row "1-relay -j2" "us per acquire+release, none spare: 3 nested" \
 		"$(fig s1.plain.j2)" "$(fig s1.wrap.j2)" "$(fig s1.three.j2)" - - -
-	row "1-relay" "tokens lost (worst sample, all modes)" - - "$(max s1.lost)" \
-		- 0 "$(met "$(max s1.lost)" == 0)"
+	row "1-relay" "tokens lost (worst sample)" "$(max s1.plain.lost)" \
+		"$(max s1.wrap.lost)" "$(max s1.jp.lost)" - "all 0" \
+		"$(met "$(max s1.lost)" == 0)"
 }

@@ -26,6 +26,9 @@ herd_one() {
 	rec "s5.failed" "$(kv failed "$T/sc/out")"
 	_r=$(kv ready "$T/sc/out")
 	rec "s5.short" "$(( $1 - ${_r:-0} ))"
+	rec "s5.m.$2.short" "$(( $1 - ${_r:-0} ))"
+	rec "s5.m.$2.lost" "$(lost "$T/pool")"
+	rec "s5.m.$2.failed" "$(kv failed "$T/sc/out")"
 }
 
 # herd_rows: the rows, from the s5.* samples.  Flat in N: the context
@@ -68,8 +71,11 @@ herd_rows() {
 			"$(fig s5.flat.jp)x" "flat: jobproxy <= 1.5x" \
 			"$(met "$(med s5.flat.jp)" "<=" 1.5)"
 	fi
-	row "5-herd" "clients not alive at once, tokens lost, clients failed (worst run, all n, all modes)" \
-		- - "$(max s5.short), $(max s5.lost), $(max s5.failed)" - "0, 0, 0" \
+	for m in plain wrap jp; do
+		eval "w_$m=\"\$(max s5.m.$m.short), \$(max s5.m.$m.lost), \$(max s5.m.$m.failed)\""
+	done
+	row "5-herd" "clients not alive at once, tokens lost, clients failed (worst run, all n)" \
+		"$w_plain" "$w_wrap" "$w_jp" - "all 0, 0, 0" \
 		"$(met "$(zeros "$(max s5.short)" "$(max s5.lost)" "$(max s5.failed)")" == 0)"
 }
 
@@ -91,6 +97,7 @@ hoard() {
 			rec "s5h.$m.ready" "$(kv ready "$T/sc/out")"
 			rec "s5h.$m.ms" "$(kv ready_ms "$T/sc/out")"
 			rec "s5h.lost" "$(lost "$T/pool")"
+			rec "s5h.$m.lost" "$(lost "$T/pool")"
 		done
 	done
 	say "  barrier after token use, 20 clients, -j3: $(min s5h.plain.ready) / $(min s5h.wrap.ready) / $(min s5h.jp.ready) reached it"
@@ -99,8 +106,9 @@ hoard() {
 		"jobproxy 20" "$(met "$(min s5h.jp.ready)" == 20)"
 	row "5-hoard n=20 -j3" "ms until all 20 are done" "$(fig s5h.plain.ms)" \
 		"$(fig s5h.wrap.ms)" "$(fig s5h.jp.ms)" - - -
-	row "5-hoard n=20 -j3" "tokens lost (worst run, all modes)" - - \
-		"$(max s5h.lost)" - 0 "$(met "$(max s5h.lost)" == 0)"
+	row "5-hoard n=20 -j3" "tokens lost (worst run)" "$(max s5h.plain.lost)" \
+		"$(max s5h.wrap.lost)" "$(max s5h.jp.lost)" - "all 0" \
+		"$(met "$(max s5h.lost)" == 0)"
 }
 
 s5() {
