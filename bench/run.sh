@@ -36,10 +36,10 @@
 #              its wakeups while the child sleeps holding a token
 #   5 herd     N clients (BENCH_HERD_N) alive at once on one -j8 pool, each
 #              bare, behind nullwrap, behind a jobproxy: wall time, context
-#              switches per client (targets: from the barrier's release
-#              until all exited, 1.5x unwrapped at the largest N; switches
-#              per client flat in N); and 20 clients that use their tokens
-#              first, then wait for each other (the hoard)
+#              switches per client (targets: wall 1.5x unwrapped at the
+#              largest N; switches per client flat in N); and 20 clients
+#              that use their tokens first, then wait for each other (the
+#              hoard)
 #   6 real     GNU grep (Debian source package, automake SUBDIRS) built
 #              with make -jN, nullwrap per sub-make, jobproxy (the target:
 #              within 1% of plain make)

@@ -3,8 +3,9 @@
 # N clients alive at once on one -j$SJ pool, each bare (plain), behind
 # bench/nullwrap (wrap) or behind a jobproxy (jp).  All N start, wait at a
 # barrier until every one is alive, then each takes and gives back 5
-# tokens.  The wall time judged is from the barrier's release until all
-# exited: the herd is there; the start-up of N processes is not.  The figures of one run are the keys s5.N.MODE.KEY of raw.txt
+# tokens.  The wall time judged is the whole run, from the first fork
+# until all exited (the figures issue 15 set its target by); the part from
+# the barrier's release on, where the herd is, is shown beside it.  The figures of one run are the keys s5.N.MODE.KEY of raw.txt
 # (herd_one); the rows come from them alone (herd_rows), so another way
 # of producing the same keys can take this scenario's place.
 
@@ -44,20 +45,20 @@ herd_rows() {
 		for m in plain wrap jp; do
 			per "s5.$n.$m.csw" "$n" "s5.$n.$m.cswpc"
 		done
-		pair "s5.$n.plain.run_ms" "s5.$n.jp.run_ms" "s5.$n.vsplain"
+		pair "s5.$n.plain.total_ms" "s5.$n.jp.total_ms" "s5.$n.vsplain"
 	done
 	for n in $HN; do
 		tg=- mt=-
 		if [ "$n" = "$hi" ]; then
 			tg="<= 1.5x unwrapped" mt=$(met "$(med "s5.$n.vsplain")" "<=" 1.5)
 		fi
-		row "5-herd n=$n -j$SJ" "ms from the barrier's release until all exited" \
-			"$(fig "s5.$n.plain.run_ms")" "$(fig "s5.$n.wrap.run_ms")" \
-			"$(fig "s5.$n.jp.run_ms")" "$(fig "s5.$n.vsplain")x unwrapped" \
-			"$tg" "$mt" r
-		row "5-herd n=$n -j$SJ" "ms from the first fork until all exited (start-up too)" \
+		row "5-herd n=$n -j$SJ" "wall ms, from the first fork until all exited" \
 			"$(fig "s5.$n.plain.total_ms")" "$(fig "s5.$n.wrap.total_ms")" \
-			"$(fig "s5.$n.jp.total_ms")" - - -
+			"$(fig "s5.$n.jp.total_ms")" "$(fig "s5.$n.vsplain")x unwrapped" \
+			"$tg" "$mt" r
+		row "5-herd n=$n -j$SJ" "  of it from the barrier's release (5 tokens each)" \
+			"$(fig "s5.$n.plain.run_ms")" "$(fig "s5.$n.wrap.run_ms")" \
+			"$(fig "s5.$n.jp.run_ms")" - - - r
 		row "5-herd n=$n -j$SJ" "context switches per client (all processes / n)" \
 			"$(fig "s5.$n.plain.cswpc")" "$(fig "s5.$n.wrap.cswpc")" \
 			"$(fig "s5.$n.jp.cswpc")" - - - r
