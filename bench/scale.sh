@@ -38,7 +38,7 @@ herd_one() {
 # smallest (a herd, where every token wakes every waiter, grows them
 # with N).
 herd_rows() {
-	lo= hi=
+	lo='' hi=''
 	for n in $HN; do
 		[ -z "$lo" ] && lo=$n
 		hi=$n
