@@ -4,6 +4,7 @@
 #                   REPEAT=N runs the suite N times, stops at a failure
 #   make demo       show a sub-make's lost tokens, with and without jobproxy
 #   make bench      speed and footprint beside plain make (not part of check)
+#   make bench-readme  the last bench's table into README.md
 #   make stress     seeded fault injection, 10,000 faults (not part of check)
 #   make fuzz       libFuzzer over the pure parts, FUZZ_SECONDS each
 #   make memcheck   the integration tests with jobproxy under valgrind
@@ -198,6 +199,9 @@ memcheck: jobproxy libexec/jobproxy/make $(TOOLS)
 bench: jobproxy $(TOOLS)
 	sh bench/run.sh
 
+bench-readme:
+	sh bench/run.sh --readme
+
 stress: jobproxy $(TOOLS)
 	tests/helpers/stress
 
@@ -231,4 +235,5 @@ clean:
 	rm -f jobproxy $(OBJS) $(UNIT) $(TOOLS)
 	rm -rf libexec $(MUSL)
 
-.PHONY: all static check check-static memcheck demo bench stress fuzz install uninstall clean
+.PHONY: all static check check-static memcheck demo bench bench-readme stress fuzz install \
+	uninstall clean

@@ -37,6 +37,16 @@
  *       cpu_ms csw (CPU time and context switches of all of them, from
  *       their rusage) n ready ready_ms run_ms total_ms rss_kb pss_kb
  *       rss_top_kb pss_top_kb failed timeout leftover.
+ *       With --hold MS (after --settle MS, default 0) the clients are
+ *       held at the barrier that long while the free tokens of the
+ *       jobserver in OUR MAKEFLAGS are sampled every 2 ms (FIONREAD on
+ *       its read end: bytes in the pipe, taken by no one): free_mean
+ *       free_min free_samples.  This is how tokens parked by idle
+ *       wrappers show: they are out of the pool while nobody runs a job.
+ *
+ *   bh starts -n N [--out FILE] -- CMD...
+ *       Run CMD N times, one after the other (stdout to /dev/null):
+ *       ms_mean ms_min ms_median per run, fork to reap.
  */
 #define _GNU_SOURCE
 #include "jsauth.h"
@@ -44,6 +54,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -68,7 +79,7 @@ static void die(const char *what)
 
 static void usage(void)
 {
-	fprintf(stderr, "bh: usage: bh run|conc|tailstat|sleepstat|scale ..."
+	fprintf(stderr, "bh: usage: bh run|conc|tailstat|sleepstat|scale|starts ..."
 		" (see bench/bh.c)\n");
 	exit(2);
 }
@@ -582,6 +593,44 @@ static int cmd_sleepstat(int argc, char **argv)
 
 /* ---- scale ---------------------------------------------------------- */
 
+struct sampled {
+	double mean;
+	long min, n;
+};
+
+/* Free tokens of the jobserver in MAKEFLAGS, every 2 ms for hold ms.
+ * FIONREAD counts the bytes in the pipe (or fifo) without taking any: a
+ * token parked in some wrapper's private pipe is not among them. */
+static void sample_free(long settle, long hold, struct sampled *s)
+{
+	struct bjs j;
+	const char *why;
+	long long end, sum = 0;
+	int avail;
+
+	s->mean = -1;
+	s->min = -1;
+	s->n = 0;
+	if (hold <= 0)
+		return;
+	if (bjs_open(&j, &why) < 0) {
+		fprintf(stderr, "bh scale --hold: %s\n", why);
+		return;
+	}
+	msleep(settle);
+	end = now_ns() + hold * 1000000LL;
+	while (now_ns() < end) {
+		if (ioctl(j.rfd, FIONREAD, &avail) < 0)
+			die("FIONREAD on the jobserver");
+		sum += avail;
+		if (s->min < 0 || avail < s->min)
+			s->min = avail;
+		s->n++;
+		msleep(2);
+	}
+	s->mean = (double)sum / (double)s->n;
+}
+
 static int cmd_scale(int argc, char **argv)
 {
 	long n = 0, i;
@@ -598,6 +647,8 @@ static int cmd_scale(int argc, char **argv)
 	int nd, stop = 0;
 	struct rusage ru;
 	static pid_t d[MAXDESC];
+	long hold = 0, settle = 0;
+	struct sampled smp;
 
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
@@ -612,6 +663,10 @@ static int cmd_scale(int argc, char **argv)
 			dir = argv[++i];
 		else if (!strcmp(argv[i], "--out"))
 			out = argv[++i];
+		else if (!strcmp(argv[i], "--hold"))
+			hold = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--settle"))
+			settle = atol(argv[++i]);
 		else
 			usage();
 	}
@@ -710,6 +765,7 @@ static int cmd_scale(int argc, char **argv)
 		}
 	}
 	t_measure = now_ns();
+	sample_free(settle, hold, &smp);
 	flock(lfd, LOCK_UN);
 	t_rel = now_ns();
 	/* reap; a child that failed counts */
@@ -754,6 +810,9 @@ static int cmd_scale(int argc, char **argv)
 		(t_end - t_rel) / 1e6,
 		((t_ready - t0) + (t_end - t_rel)) / 1e6, nd, rss, pss,
 		rss_top, pss_top, failed, timed_out, leftover);
+	if (smp.n > 0)
+		fprintf(f, "free_mean=%.4f\nfree_min=%ld\nfree_samples=%ld\n",
+			smp.mean, smp.min, smp.n);
 	(void)t_measure;
 	if (f != stdout)
 		fclose(f);
@@ -765,6 +824,71 @@ static int cmd_scale(int argc, char **argv)
 		raise(stop);
 	}
 	return failed || timed_out || got < n ? 1 : 0;
+}
+
+/* ---- starts --------------------------------------------------------- */
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_starts(int argc, char **argv)
+{
+	long n = 0, i;
+	const char *out = NULL;
+	long long *t, sum = 0;
+	int devnull, st;
+	FILE *f;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--"); i++) {
+		if (i + 1 >= argc)
+			usage();
+		if (!strcmp(argv[i], "-n"))
+			n = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--out"))
+			out = argv[++i];
+		else
+			usage();
+	}
+	if (i >= argc - 1 || n < 1)
+		usage();
+	argv += i + 1;
+	t = calloc((size_t)n, sizeof *t);
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (!t || devnull < 0)
+		die("set-up");
+	alarm(600);	/* bounded, like every wait here */
+	for (i = 0; i < n; i++) {
+		long long t0 = now_ns();
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			dup2(devnull, 1);
+			execvp(argv[0], argv);
+			_exit(127);
+		}
+		while (waitpid(pid, &st, 0) < 0)
+			if (errno != EINTR)
+				die("waitpid");
+		t[i] = now_ns() - t0;
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			fprintf(stderr, "bh starts: %s: status %d\n", argv[0], st);
+			return 1;
+		}
+		sum += t[i];
+	}
+	qsort(t, (size_t)n, sizeof *t, cmp_ll);
+	f = out_file(out);
+	fprintf(f, "ms_mean=%.4f\nms_min=%.4f\nms_median=%.4f\n",
+		sum / 1e6 / (double)n, t[0] / 1e6, t[n / 2] / 1e6);
+	if (f != stdout)
+		fclose(f);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -781,6 +905,8 @@ int main(int argc, char **argv)
 		return cmd_sleepstat(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "scale"))
 		return cmd_scale(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "starts"))
+		return cmd_starts(argc - 2, argv + 2);
 	usage();
 	return 2;
 }
