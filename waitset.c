@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__linux__) && !defined(JP_NO_EPOLL)
@@ -59,10 +58,6 @@ int ws_plan(const struct ws_entry *old, int nold, const struct ws_entry *want,
 			return WS_PLAN_POLL;
 	for (i = 0; i < nold; i++) {
 		w = find(want, nwant, old[i].fd);
-		/* Closed, and its number given to another file: the old
-		 * registration cannot be named any more. */
-		if (w && (w->dev != old[i].dev || w->ino != old[i].ino))
-			return WS_PLAN_REBUILD;
 		if (!w || readd(&old[i], w))
 			ops[k++] = (struct ws_op){ WS_DEL, old[i] };
 	}
@@ -138,22 +133,19 @@ static int rebuild(struct waitset *w, const struct ws_entry *want, int n)
 	return 0;
 }
 
-/* The round's entries, each with its identity: how many, or
- * WS_POLL_ROUND (too many, or an fd that is not open: poll() says so). */
+/* The round's entries: how many, or WS_POLL_ROUND (too many). */
 static int wanted(const struct pollfd *pfd, int n, int excl,
 		  struct ws_entry *want)
 {
-	struct stat st;
 	int i, k = 0;
 
 	for (i = 0; i < n; i++) {
 		if (pfd[i].fd < 0)
 			continue;	/* poll() skips it too */
-		if (k == WS_MAX || fstat(pfd[i].fd, &st) < 0)
+		if (k == WS_MAX)
 			return WS_POLL_ROUND;
 		want[k++] = (struct ws_entry){ pfd[i].fd, pfd[i].events,
-					       i == excl, st.st_dev,
-					       st.st_ino };
+					       i == excl };
 	}
 	return k;
 }
@@ -170,8 +162,9 @@ static int sync_set(struct waitset *w, const struct pollfd *pfd, int n,
 
 	if (nw < 0)
 		return nw;
-	k = w->epfd < 0 || w->stale ? WS_PLAN_REBUILD
-				    : ws_plan(w->reg, w->n, want, nw, ops);
+	if (w->epfd < 0 || w->stale)
+		return rebuild(w, want, nw);
+	k = ws_plan(w->reg, w->n, want, nw, ops);
 	if (k == WS_PLAN_POLL)
 		return WS_POLL_ROUND;
 	for (i = 0; i < k; i++) {
@@ -181,11 +174,9 @@ static int sync_set(struct waitset *w, const struct pollfd *pfd, int n,
 		 * registration is gone, or lives on in a copy of the file),
 		 * or adding what is there already: start again. */
 		if (ops[i].verb != WS_ADD || errno == EEXIST)
-			break;
+			return rebuild(w, want, nw);
 		return give_up(w, "epoll_ctl");
 	}
-	if (k == WS_PLAN_REBUILD || i < k)
-		return rebuild(w, want, nw);
 	memcpy(w->reg, want, (size_t)nw * sizeof *want);
 	w->n = nw;
 	return 0;

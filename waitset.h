@@ -16,11 +16,15 @@
  *
  * The epoll set is kept in step with the rounds by difference: epoll_ctl()
  * only for what changed since the last wait.  A registration belongs to
- * the open file, not to the fd number, so an fd that was closed and whose
- * number now names another file is found by its identity (device and
- * inode, fstat) and the set is made again from nothing; so is it when
- * taking out an fd fails (it was closed: its registration may live on
- * where a copy of the file does).  The epoll fd is close-on-exec.
+ * the open file, not to the fd number.  So the caller's one rule: an fd it
+ * closes leaves the round (is not in the next wait) before its number may
+ * come back in it; relay.c opens no fd to wait on while it runs, so a
+ * number never comes back there.  Taking the closed fd out of the set then
+ * fails (EBADF, or ENOENT when the number names another file already),
+ * and the set is made again from nothing: a registration that lives on in
+ * a copy of the file (a dup, the child's end) goes with the old set.
+ * Checking each fd's identity at every wait instead (fstat) cost a fifth
+ * of a relayed token's time.  The epoll fd is close-on-exec.
  *
  * poll() is used where epoll does not exist (not Linux, or built with
  * -DJP_NO_EPOLL), when JOBPROXY_NO_EPOLL is set to anything but "" or "0",
@@ -30,7 +34,6 @@
 #define JOBPROXY_WAITSET_H
 
 #include <poll.h>
-#include <sys/types.h>
 
 #define WS_MAX 8		/* most entries one wait takes */
 
@@ -39,8 +42,6 @@ struct ws_entry {
 	int fd;
 	short events;		/* POLLIN, POLLOUT */
 	int excl;		/* EPOLLEXCLUSIVE */
-	dev_t dev;		/* the file's identity when registered */
-	ino_t ino;
 };
 
 /* What ws_plan() asks of epoll_ctl(). */
@@ -50,15 +51,13 @@ struct ws_op {
 	struct ws_entry e;
 };
 
-#define WS_PLAN_REBUILD (-1)	/* make the set again from nothing */
-#define WS_PLAN_POLL (-2)	/* this round cannot be one epoll set */
+#define WS_PLAN_POLL (-1)	/* this round cannot be one epoll set */
 
 /*
- * From the registrations OLD (NOLD of them) to the round's WANT (NWANT,
- * identities filled in): the operations, at most NOLD + 2 * NWANT, into
- * OPS, removals first.  Returns how many, or WS_PLAN_REBUILD when an fd
- * names another file than the one registered under its number, or
- * WS_PLAN_POLL when one fd is asked for twice.  Pure: unit tested.
+ * From the registrations OLD (NOLD of them) to the round's WANT (NWANT):
+ * the operations, at most NOLD + 2 * NWANT, into OPS, removals first.
+ * Returns how many, or WS_PLAN_POLL when one fd is asked for twice.
+ * Pure: unit tested.
  */
 int ws_plan(const struct ws_entry *old, int nold, const struct ws_entry *want,
 	    int nwant, struct ws_op *ops);
