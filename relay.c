@@ -328,9 +328,7 @@ static void dispatch(struct proxy *P, struct round *r,
 void relay(struct proxy *P)
 {
 	struct round r;
-	struct waitset ws;
 
-	ws_init(&ws);
 	while (!P->exited) {
 		int timeout;
 
@@ -339,14 +337,14 @@ void relay(struct proxy *P)
 		timeout = prepare(P, &r, now_us());
 		if (P->up.gone)
 			continue;	/* went while we prepared: again */
-		if (ws_wait(&ws, r.pfd, r.n, r.parent, timeout) < 0) {
+		if (ws_wait(&P->ws, r.pfd, r.n, r.parent, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
-			ws_close(&ws);
+			ws_close(&P->ws);
 			degrade(P);
 			return;
 		}
-		dispatch(P, &r, &ws);
+		dispatch(P, &r, &P->ws);
 	}
-	ws_close(&ws);
+	ws_close(&P->ws);
 }

@@ -71,6 +71,10 @@ int ws_plan(const struct ws_entry *old, int nold, const struct ws_entry *want,
 	return k;
 }
 
+#ifdef WS_EPOLL
+static int rebuild(struct waitset *w, const struct ws_entry *want, int n);
+#endif
+
 void ws_init(struct waitset *w)
 {
 	const char *no = getenv("JOBPROXY_NO_EPOLL");
@@ -80,6 +84,12 @@ void ws_init(struct waitset *w)
 	w->excl = 0;
 	w->stale = 0;
 	w->n = 0;
+#ifdef WS_EPOLL
+	if (!w->use_poll)
+		rebuild(w, NULL, 0);
+#else
+	w->use_poll = 1;
+#endif
 }
 
 void ws_close(struct waitset *w)
@@ -128,7 +138,8 @@ static int rebuild(struct waitset *w, const struct ws_entry *want, int n)
 	for (i = 0; i < n; i++)
 		if (ctl(w, EPOLL_CTL_ADD, &want[i]) < 0)
 			return give_up(w, "epoll_ctl");
-	memcpy(w->reg, want, (size_t)n * sizeof *want);
+	if (n)
+		memcpy(w->reg, want, (size_t)n * sizeof *want);
 	w->n = n;
 	return 0;
 }

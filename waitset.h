@@ -71,7 +71,9 @@ struct waitset {
 	struct ws_entry reg[WS_MAX];
 };
 
-/* Nothing registered yet; JOBPROXY_NO_EPOLL is read here. */
+/* Nothing registered yet; the epoll set is made now (so that a caller
+ * can have it before it starts a command whose fds are counted), unless
+ * JOBPROXY_NO_EPOLL, read here, says poll(). */
 void ws_init(struct waitset *w);
 
 /*
