@@ -40,11 +40,11 @@ CMOCKA_LIBS = -lcmocka
 OBJS = main.o proxy.o relay.o lease.o upstream.o daemon.o conn.o access.o proto.o \
        client.o sock.o fdpass.o jobserver.o makeflags.o tokens.o offer.o \
        pidwatch.o signals.o trace.o msg.o util.o gate.o budget.o machine.o \
-       charge.o proctree.o masq.o masqsys.o
+       charge.o proctree.o masq.o masqsys.o waitset.o
 HDRS = masq.h masqsys.h opts.h proxy.h lease.h upstream.h daemon.h access.h proto.h client.h sock.h \
        fdpass.h jobserver.h makeflags.h tokens.h offer.h pidwatch.h \
        signals.h trace.h msg.h util.h gate.h budget.h machine.h \
-       charge.h proctree.h
+       charge.h proctree.h waitset.h
 # The tests, in folders by kind: tests/unit (cmocka), tests/integration
 # (t_*.sh against the real binary), tests/fuzz (libFuzzer), tests/helpers
 # (the programs the integration tests drive), tests/tools (scripts).
@@ -52,7 +52,8 @@ UNIT = tests/unit/test_makeflags tests/unit/test_tokens \
        tests/unit/test_offer tests/unit/test_util tests/unit/test_proto \
        tests/unit/test_lease tests/unit/test_masq tests/unit/test_budget \
        tests/unit/test_budget_load tests/unit/test_machine \
-       tests/unit/test_charge tests/unit/test_proctree
+       tests/unit/test_charge tests/unit/test_proctree \
+       tests/unit/test_waitset
 TOOLS = tests/helpers/pool tests/helpers/tjob tests/helpers/stress \
 	tests/helpers/memhog
 # What a lease links: the real code, as the program has it.
@@ -155,6 +156,11 @@ tests/unit/test_charge: tests/unit/test_charge.c charge.c charge.h
 tests/unit/test_proctree: tests/unit/test_proctree.c tests/unit/fakeroot.h proctree.c proctree.h util.c util.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_proctree.c \
 	    proctree.c util.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+# The wait set's diffing (pure) and its epoll set against real pipes.
+tests/unit/test_waitset: tests/unit/test_waitset.c waitset.c waitset.h msg.c msg.h util.c util.h
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_waitset.c \
+	    waitset.c msg.c util.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
 # Never sanitized, like tests/stress: ASan's shadow memory would add an
 # eighth to every MiB it is asked to hold.

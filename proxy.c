@@ -583,6 +583,7 @@ void wrap_main(const struct opts *o)
 			" jobproxy:", P.argv[0]);
 		run_plain(&P);
 	}
+	ws_init(&P.ws);
 	spawn(&P);
 	relay(&P);
 	finish(&P);

@@ -13,6 +13,7 @@
 #include "makeflags.h"
 #include "opts.h"
 #include "upstream.h"
+#include "waitset.h"
 
 #include <limits.h>
 #include <sys/types.h>
@@ -57,6 +58,8 @@ struct proxy {
 
 	/* the command */
 	int sigfd;
+	struct waitset ws;	/* relay.c's wait, made before the command
+				 * starts: no fd of ours opens while it runs */
 	pid_t pid;
 	int status, exited;
 	int stopped;		/* seen stopped, not seen continued since */

@@ -1,10 +1,11 @@
 /*
  * relay: the wrapper's loop, from the command's start to its exit.
  *
- * One poll() over the self-pipe of signals (signals.c), the command's
- * lease (lease.h: its returns, the moment it took a parked token), the
- * parent's token fd while an offer is due, and the "I wait" pipe of a
- * jobproxy below.  Timeouts only for the offer policy's clocks and where a
+ * One wait (waitset.h: poll(), or epoll where it can) over the self-pipe
+ * of signals (signals.c), the command's lease (lease.h: its returns, the
+ * moment it took a parked token), the parent's token fd while an offer is
+ * due (exclusively: one token wakes one jobproxy), and the "I wait" pipe
+ * of a jobproxy below.  Timeouts only for the offer policy's clocks and where a
  * pipe gives no event.  Nothing in here may end jobproxy while the command
  * runs: a loop that cannot go on (poll() itself failing) takes back what
  * is parked and waits for the command plainly, and finish() gives back
@@ -18,6 +19,7 @@
 #include "signals.h"
 #include "trace.h"
 #include "util.h"
+#include "waitset.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -320,8 +322,28 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 	return timeout;
 }
 
-/* What the round's poll() reported. */
-static void dispatch(struct proxy *P, struct round *r)
+/*
+ * We waited on the parent's token fd exclusively (waitset.h) and were
+ * woken for it: the kernel woke no other jobproxy for that write.  Any
+ * token left in the pipe now (we did not take it: one is parked already;
+ * or one write brought several: a jobproxy handing back what its command
+ * held) would wait there unseen by the others, asleep, until the next
+ * write, which may never come.  So read one and write it back at once: that
+ * write wakes the next waiter, which takes it or passes it on in turn.
+ */
+static void pass_on(struct proxy *P)
+{
+	unsigned char b;
+
+	if (P->up.counter || js_pending(P->up.js.rfd) == 0)
+		return;
+	if (up_take(&P->up, &b))
+		up_put(&P->up, &b, 1);
+}
+
+/* What the round's wait reported. */
+static void dispatch(struct proxy *P, struct round *r,
+		     const struct waitset *ws)
 {
 	struct lease_news news = { 0, 0, 0 };
 	int64_t now = now_us();
@@ -346,9 +368,12 @@ static void dispatch(struct proxy *P, struct round *r)
 	if (news.grown)
 		jp_verbose("%s made its token pipe bigger: looking at it"
 			   " every %d ms", P->argv[0], LEASE_TICK_MS);
-	if (r->parent >= 0 && r->pfd[r->parent].revents &&
-	    P->lease.parked == 0 && lease_offer(&P->lease, now))
-		P->wanted = 0;
+	if (r->parent >= 0 && r->pfd[r->parent].revents) {
+		if (P->lease.parked == 0 && lease_offer(&P->lease, now))
+			P->wanted = 0;
+		if (ws_exclusive(ws))
+			pass_on(P);
+	}
 }
 
 void relay(struct proxy *P)
@@ -372,12 +397,14 @@ void relay(struct proxy *P)
 		timeout = prepare(P, &r, now_us());
 		if (P->up.gone)
 			continue;	/* went while we prepared: again */
-		if (poll(r.pfd, (nfds_t)r.n, timeout) < 0) {
+		if (ws_wait(&P->ws, r.pfd, r.n, r.parent, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
+			ws_close(&P->ws);
 			degrade(P);
 			return;
 		}
-		dispatch(P, &r);
+		dispatch(P, &r, &P->ws);
 	}
+	ws_close(&P->ws);
 }
