@@ -14,8 +14,8 @@
  *
  * Where the OS tells what the command's tree waits for (Linux's /proc,
  * proctree.h), a probe looks before it parks: a tree that is not blocked
- * reading or polling the token pipe (a make in wait4 while its one job
- * runs) gets no token, only the next look, so an idle child costs one
+ * reading or polling the token pipe, nor running with it open (a make
+ * in wait4 while its one job runs, a compiler running) gets no token, only the next look, so an idle child costs one
  * wakeup a probe and holds nothing out of the pool.  A tree that waits,
  * or one that cannot be told (another OS, hidepid), gets the probe's
  * token as before.  The first offer and those after a sign of life are

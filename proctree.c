@@ -194,8 +194,8 @@ static int holds(const char *root, pid_t pid, long tid, long below,
 
 	snprintf(path, sizeof path, "%s/proc/%ld/task/%ld/fd", root,
 		 (long)pid, tid);
-	if (!(d = opendir(path)))
-		return TREE_CANNOT_TELL;
+	if (!(d = opendir(path)))	/* gone: it holds nothing */
+		return errno == ENOENT ? TREE_NOT_WAITING : TREE_CANNOT_TELL;
 	while (r != TREE_WAITING && (e = readdir(d)))
 		if ((fd = numeric(e->d_name)) >= 0 && fd < below)
 			fold(&r, is_ours(root, pid, tid, fd, lk));
@@ -303,13 +303,15 @@ static int task_waits(const char *root, pid_t pid, long tid,
 		return access(path, F_OK) < 0 ? TREE_NOT_WAITING
 					      : TREE_CANNOT_TELL;
 	}
-	if (strncmp(buf, "running", 7) == 0)
-		return TREE_NOT_WAITING;	/* it is not waiting now */
 	nr = strtol(buf, &p, 10);
+	/* Running, or stopped outside a call: not waiting this instant, but
+	 * a client of the pipe may be on its way to read it (a make that has
+	 * just reaped a job and starts the next ones); a compiler, which has
+	 * no fd of it, is not. */
+	if (strncmp(buf, "running", 7) == 0 || (p != buf && nr < 0))
+		return holds(root, pid, tid, 1L << 30, lk);
 	if (p == buf)
 		return TREE_CANNOT_TELL;
-	if (nr < 0)
-		return TREE_NOT_WAITING;	/* blocked, not in a call */
 	for (i = 0; i < 6; i++, p = q)
 		if (a[i] = strtoull(p, &q, 16), q == p)
 			return TREE_CANNOT_TELL;
@@ -351,7 +353,7 @@ static int tasks(const char *root, pid_t pid, struct list *children,
 		if (parse_stat(path, &state, &ppid) < 0)
 			continue;	/* gone since readdir() */
 		running += state == 'R';
-		if (lk && !lk->waits) {
+		if (lk && !lk->waits && state != 'Z') {
 			int r = task_waits(root, pid, tid, lk);
 
 			lk->waits = r == TREE_WAITING;

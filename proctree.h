@@ -37,7 +37,9 @@
 #define TREE_NOT_WAITING 0	/* every task runs or waits for something
 				 * else (make in wait4 while its one job runs) */
 #define TREE_WAITING 1		/* a task is blocked reading the pipe, or
-				 * in a select, poll or epoll on it */
+				 * in a select, poll or epoll on it; or it
+				 * runs holding it open (a make that has just
+				 * reaped a job, on its way to read) */
 
 /* Which way works under ROOT (a look at our own /proc/self). */
 int tree_usable(const char *root);

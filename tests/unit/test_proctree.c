@@ -456,6 +456,15 @@ static void fake_tree_idle_or_waiting(void **state)
 	assert_int_equal(waits(10), TREE_WAITING);
 	fd_link(14, 3, "other");
 	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	/* running (12), or outside a call (17), with our pipe: a client on
+	 * its way to read it, maybe; a compiler without it is not */
+	fd_link(12, 3, "other");
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	fd_link(12, 3, "pipe");
+	assert_int_equal(waits(10), TREE_WAITING);
+	fd_link(12, 3, "other");
+	fd_link(17, 5, "pipe");
+	assert_int_equal(waits(10), TREE_WAITING);
 }
 
 static void fake_tree_epoll_interest_list(void **state)
