@@ -7,14 +7,16 @@ dN.pid and sleeps): the make sits in wait4 while that job runs on its
 implicit slot, an idle tree.
 
   idle.py one SECONDS COMMAND...
-      One child.  After its first second, count its jobproxy's wakeups
-      (voluntary context switches) over SECONDS, then end the job.  Prints
+      One child.  Once its make sits in wait() and after its first
+      second, count its jobproxy's wakeups (voluntary context switches)
+      over SECONDS, then end the job.  Prints
       "wakeups=W seconds=S start=T0 from=T1 to=T2" (CLOCK_MONOTONIC, us:
       the clock of jobproxy's --trace).
   idle.py many N SECONDS COMMAND...
-      N children.  Once all N jobs run and a second has passed, sample the
-      pool's free tokens (FIONREAD on its read end) every 2 ms for
-      SECONDS: prints "children=N samples=K mean_out=M max_out=X".
+      N children.  Once all N jobs run, their makes sit in wait() and a
+      second has passed, sample the pool's free tokens (FIONREAD on its
+      read end) every 2 ms for SECONDS: prints "children=N samples=K
+      mean_out=M max_out=X".
   idle.py hungry GO COMMAND...
       One child whose make waits for file GO before its parallel jobs:
       after its first second and 1.5 s more (its probes then run on the
@@ -71,6 +73,27 @@ def wakeups(pid):
                              f.read()).group(1))
 
 
+def in_wait(pid):
+    """Is PID asleep in wait() for its children (kernel's do_wait)?"""
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            return f.read().strip() == "do_wait"
+    except OSError:
+        return False
+
+
+def settled(job, jp):
+    """Every make between the job and its jobproxy JP sits in wait(): the
+    tree is idle from here on."""
+    pid = ppid(job)
+    while pid not in (jp, 0, 1):
+        with open("/proc/%d/comm" % pid) as f:
+            if f.read().strip() == "make" and not in_wait(pid):
+                return False
+        pid = ppid(pid)
+    return True
+
+
 def start(cmd, n):
     kids = []
     for i in range(n):
@@ -116,6 +139,7 @@ def one(secs, cmd):
             up = ppid(up)
         if up != jp:
             die("the job does not descend from jobproxy %d" % jp)
+        wait_until(lambda: settled(job_pid("d0"), jp), "make in wait()")
         window(t0)
         a, t1 = wakeups(jp), us()
         time.sleep(secs)            # the measurement window
@@ -133,6 +157,8 @@ def many(n, secs, cmd):
     kids = start(cmd, n)
     try:
         wait_until(lambda: all(job_pid(d) for _, d in kids), "all jobs")
+        wait_until(lambda: all(settled(job_pid(d), p.pid) for p, d in kids),
+                   "every make in wait()")
         window(time.monotonic())
         out, end = [], time.monotonic() + secs
         while time.monotonic() < end:
