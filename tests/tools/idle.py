@@ -82,14 +82,19 @@ def in_wait(pid):
         return False
 
 
+def exe(pid):
+    st = os.stat("/proc/%d/exe" % pid)
+    return st.st_dev, st.st_ino
+
+
 def settled(job, jp):
-    """Every make between the job and its jobproxy JP sits in wait(): the
-    tree is idle from here on."""
+    """Every process between the job and its jobproxy JP (a make, a shell)
+    sits in wait(), but a jobproxy (inserted as make: by the link its comm
+    is "make"): the tree is idle from here on."""
     pid = ppid(job)
     while pid not in (jp, 0, 1):
-        with open("/proc/%d/comm" % pid) as f:
-            if f.read().strip() == "make" and not in_wait(pid):
-                return False
+        if exe(pid) != exe(jp) and not in_wait(pid):
+            return False
         pid = ppid(pid)
     return True
 
