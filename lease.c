@@ -29,6 +29,10 @@ void lease_init(struct lease *L, struct upstream *up)
 	L->up = up;
 	memset(&L->tok, 0, sizeof L->tok);
 	memset(&L->offer, 0, sizeof L->offer);
+	/* The probes' jitter: a seed of its own for each of many children
+	 * started at once (and each lease of a daemon); never 0. */
+	L->offer.rng = ((uint32_t)getpid() * 2654435761u ^
+			(uint32_t)now_us()) | 1;
 	L->parked = 0;
 	L->ret_open = 0;
 	L->fifo_more = 0;

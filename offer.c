@@ -22,18 +22,50 @@ int offer_expired(const struct offer *o, int64_t now, int *timeout)
 	return 0;
 }
 
+/* xorshift32: enough to spread probes, and a fixed sequence per seed for
+ * the tests.  A zero state would stay zero: no jitter then. */
+static uint32_t jitter(struct offer *o, int64_t range)
+{
+	uint32_t x = o->rng;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	o->rng = x;
+	return range > 0 ? (uint32_t)(x % (uint32_t)(range + 1)) : 0;
+}
+
 void offer_withdrew(struct offer *o, int64_t now)
 {
 	o->backoff = o->backoff ? o->backoff * 2 : OFFER_PROBE_MIN_MS;
 	if (o->backoff > OFFER_PROBE_MAX_MS)
 		o->backoff = OFFER_PROBE_MAX_MS;
-	o->probe_at = now + o->backoff;
+	o->probe_at = now + o->backoff +
+		      jitter(o, o->backoff / OFFER_JITTER);
+	o->probing = 1;
 }
 
 void offer_hungry(struct offer *o)
 {
 	o->probe_at = 0;
 	o->backoff = 0;
+	o->probing = 0;
+}
+
+int offer_probing(const struct offer *o)
+{
+	return o->probing;
+}
+
+int offer_looked(struct offer *o, int64_t now, int tree, int *timeout)
+{
+	if (tree != OFFER_NOT_WAITING) {
+		o->probing = 0;	/* this probe parks; it stands till then */
+		return 1;
+	}
+	offer_withdrew(o, now);
+	timeout_lower(timeout, o->probe_at - now);
+	return 0;
 }
 
 int offer_due(struct offer *o, int64_t now, int *timeout)

@@ -12,6 +12,19 @@
  * doubles from PROBE_MIN_MS to PROBE_MAX_MS, for a child that became
  * hungry while all its jobs ran on its implicit slot.
  *
+ * Where the OS tells what the command's tree waits for (Linux's /proc,
+ * proctree.h), a probe looks before it parks: a tree that is not blocked
+ * reading or polling the token pipe, nor running with it open (a make
+ * in wait4 while its one job runs, a compiler running) gets no token, only the next look, so an idle child costs one
+ * wakeup a probe and holds nothing out of the pool.  A tree that waits,
+ * or one that cannot be told (another OS, hidepid), gets the probe's
+ * token as before.  The first offer and those after a sign of life are
+ * never held up by a look: that is the zero-latency path.  Each probe's
+ * wait grows by up to 1/OFFER_JITTER of it at random, so that the probes
+ * of children started together drift apart instead of all parking (or
+ * looking) in the same millisecond; at the cap that is one wakeup in
+ * every PROBE_MAX_MS to PROBE_MAX_MS * (1 + 1/OFFER_JITTER).
+ *
  * A returned token is kept parked for the child's next job rather than
  * sent up and fetched again, for a shorter while (offer_kept).  A child
  * that gives tokens back faster than a wake-up round trip (tiny jobs, a
@@ -30,6 +43,12 @@
 #define OFFER_PROBE_MIN_MS 40
 #define OFFER_PROBE_MAX_MS 1000
 #define OFFER_HOT_US 250
+#define OFFER_JITTER 4
+
+/* What a look at the command's tree said (proctree.h's tree_waits). */
+#define OFFER_CANNOT_TELL (-1)
+#define OFFER_NOT_WAITING 0
+#define OFFER_WAITING 1
 
 /* Times are milliseconds on the caller's monotonic clock (util.h), but
  * LAST_RETURN, in microseconds. */
@@ -39,6 +58,8 @@ struct offer {
 	int64_t probe_at;	/* after a withdrawal: next offer, else 0 */
 	int64_t backoff;	/* the wait before that offer */
 	int64_t last_return;	/* us, the child's previous return, or 0 */
+	uint32_t rng;		/* the jitter's state; seed it non-zero */
+	int probing;		/* the offer due is a probe: look first */
 };
 
 /* A token was parked at NOW. */
@@ -60,7 +81,8 @@ void offer_kept(struct offer *o, int64_t now);
  */
 int offer_expired(const struct offer *o, int64_t now, int *timeout);
 
-/* We took the parked token back at NOW: wait before the next offer. */
+/* We took the parked token back at NOW: wait before the next offer,
+ * which will be a probe. */
 void offer_withdrew(struct offer *o, int64_t now);
 
 /* The child took a token or returned one: offer again at once. */
@@ -71,6 +93,19 @@ void offer_hungry(struct offer *o);
  * lowered to when one may.
  */
 int offer_due(struct offer *o, int64_t now, int *timeout);
+
+/* offer_due() said 1: is it a probe, which a look at the tree may call
+ * off (offer_looked)?  Never the first offer nor one after a sign of
+ * life. */
+int offer_probing(const struct offer *o);
+
+/*
+ * A look at NOW before a probe said TREE (OFFER_WAITING...): 1, offer now
+ * (it waits, or cannot be told); 0, it does not wait: no token, the next
+ * probe after the back-off as if one had been parked and taken back, and
+ * *TIMEOUT lowered to it.
+ */
+int offer_looked(struct offer *o, int64_t now, int tree, int *timeout);
 
 /*
  * The child returned a token at NOW_US (microseconds): how many tokens may

@@ -1,7 +1,8 @@
 /*
  * proctree: how many tasks of a command's process tree are runnable, read
  * from Linux's /proc.  The thin system-call half of --charge; charge.h
- * decides what to do with the count.
+ * decides what to do with the count.  And whether the tree waits for a
+ * token (tree_waits): the offer policy's look before a probe (offer.h).
  *
  * THE TREE is PID and its descendants, found from PID downwards, so only
  * our own descendants are ever looked at (a daemonised grandchild whose
@@ -29,6 +30,17 @@
 #define TREE_CHILDREN 2
 #define TREE_MAX 8192
 
+/* What tree_waits() found. */
+#define TREE_CANNOT_TELL (-1)	/* a task we may not look at (hidepid, no
+				 * permission, no such file), a call we do
+				 * not know */
+#define TREE_NOT_WAITING 0	/* every task runs or waits for something
+				 * else (make in wait4 while its one job runs) */
+#define TREE_WAITING 1		/* a task is blocked reading the pipe, or
+				 * in a select, poll or epoll on it; or it
+				 * runs holding it open (a make that has just
+				 * reaped a job, on its way to read) */
+
 /* Which way works under ROOT (a look at our own /proc/self). */
 int tree_usable(const char *root);
 
@@ -45,5 +57,16 @@ int tree_runnable(const char *root, pid_t pid, int how);
  * had.
  */
 int tree_pressure(const char *root, int window_ms);
+
+/*
+ * Is a task of PID's tree blocked waiting to read the pipe or fifo whose
+ * inode is DEV/INO (the command's token pipe)?  Read from each task's
+ * /proc/PID/task/TID/syscall; the fds it waits on from the call's
+ * arguments (a read's fd; a select's read set, a poll's array, read from
+ * the task's memory; an epoll's interest list from fdinfo).  Where those
+ * cannot be read, a task in select, poll or epoll that holds the pipe
+ * open counts as waiting for it.  Linux only: else TREE_CANNOT_TELL.
+ */
+int tree_waits(const char *root, pid_t pid, int how, dev_t dev, ino_t ino);
 
 #endif

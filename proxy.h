@@ -50,6 +50,8 @@ struct proxy {
 	struct charge charge;
 	unsigned char charged[CHARGE_MAX]; /* their bytes, CHARGE.charged */
 	struct lease lease;	/* the command's jobserver and its tokens */
+	int look;		/* proctree.h's way down /proc for a look
+				 * before a probe (offer.h); TREE_NONE: none */
 	int want_r, want_w;	/* a jobproxy below says "I wait" (want_w is
 				 * the command's) */
 	int want_up;		/* the jobproxy above us: "I wait" pipe, or -1 */

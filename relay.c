@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -259,6 +260,24 @@ static void on_pressure(struct proxy *P, short revents, int64_t now)
 	charge_pressure_lost(&P->charge, now);
 }
 
+/*
+ * A probe is due (offer.h): park only for a tree that waits for a token,
+ * or one we cannot tell about.  The token pipe's inode names it in the
+ * tree's fd tables, a fifo's too.
+ */
+static int look(struct proxy *P, int64_t now, int *timeout)
+{
+	struct stat st;
+	int w = TREE_CANNOT_TELL;
+
+	if (P->look != TREE_NONE && fstat(P->lease.js.tok_w, &st) == 0)
+		w = tree_waits("", P->pid, P->look, st.st_dev, st.st_ino);
+	return offer_looked(&P->lease.offer, now / 1000,
+			    w == TREE_WAITING ? OFFER_WAITING :
+			    w == TREE_NOT_WAITING ? OFFER_NOT_WAITING :
+			    OFFER_CANNOT_TELL, timeout);
+}
+
 /* One round's poll() entries. */
 struct round {
 	struct pollfd pfd[4 + LEASE_POLLS];
@@ -290,6 +309,8 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 					       &timeout))
 		charge_round(P, now / 1000);
 	offer = lease_wants(&P->lease, now, &timeout);
+	if (offer && offer_probing(&P->lease.offer))
+		offer = look(P, now, &timeout);
 	/* Our own pool answers at once: no need to wait for it, but a
 	 * root pool asks its budget first (gate.h): held back, the command
 	 * waits in its read() and we look again at the timeout or at its
@@ -389,6 +410,7 @@ void relay(struct proxy *P)
 			  masq_lookup(P->argv[0]) &&
 			  masq_lookup(P->argv[0])->nowait;
 
+	P->look = tree_usable("");
 	while (!P->exited) {
 		int timeout;
 

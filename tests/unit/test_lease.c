@@ -219,8 +219,10 @@ static void idle_token_withdrawn_then_probe(void **state)
 	assert_int_equal(f->up.free, POOL);
 	timeout = -1;
 	assert_int_equal(lease_wants(&f->L, f->now, &timeout), 0);
-	assert_int_equal(timeout, OFFER_PROBE_MIN_MS);
-	f->now += OFFER_PROBE_MIN_MS * MS;
+	/* the back-off, and a jitter of up to a quarter of it */
+	assert_in_range(timeout, OFFER_PROBE_MIN_MS,
+			OFFER_PROBE_MIN_MS + OFFER_PROBE_MIN_MS / OFFER_JITTER);
+	f->now += (OFFER_PROBE_MIN_MS + OFFER_PROBE_MIN_MS / OFFER_JITTER) * MS;
 	assert_int_equal(lease_wants(&f->L, f->now, &(int){ -1 }), 1);
 	whole(f, 0);
 }

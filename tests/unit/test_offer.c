@@ -151,6 +151,115 @@ static void spare_only_for_fast_returns(void **state)
 	assert_int_equal(offer_keep(&o, t), 1);
 }
 
+/* The first offer, and one after a sign of life, never wait for a look:
+ * the zero-latency path.  Only the offer after a withdrawal is a probe. */
+static void only_probes_look(void **state)
+{
+	struct offer o;
+	int timeout = -1;
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	assert_int_equal(offer_due(&o, 0, &timeout), 1);
+	assert_int_equal(offer_probing(&o), 0);
+	offer_withdrew(&o, 0);
+	assert_int_equal(offer_due(&o, 5000, &timeout), 1);
+	assert_int_equal(offer_probing(&o), 1);
+	offer_hungry(&o);
+	assert_int_equal(offer_due(&o, 5000, &timeout), 1);
+	assert_int_equal(offer_probing(&o), 0);
+}
+
+/* A look that finds the tree not waiting parks nothing and moves the
+ * probe on, doubling as a withdrawal would; one that finds it waiting, or
+ * cannot tell, lets the offer stand until it is made. */
+static void look_decides_the_probe(void **state)
+{
+	struct offer o;
+	int timeout = -1;
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	o.rng = 12345;
+	offer_withdrew(&o, 0);
+	assert_int_equal(offer_due(&o, 100, &timeout), 1);
+	assert_int_equal(offer_looked(&o, 100, OFFER_NOT_WAITING, &timeout), 0);
+	assert_int_equal(o.backoff, 2 * OFFER_PROBE_MIN_MS);
+	assert_in_range(timeout, 2 * OFFER_PROBE_MIN_MS,
+			2 * OFFER_PROBE_MIN_MS * (OFFER_JITTER + 1) / OFFER_JITTER);
+	assert_int_equal(offer_probing(&o), 1);
+	assert_int_equal(offer_due(&o, 100 + timeout - 1, &(int){ -1 }), 0);
+	assert_int_equal(offer_due(&o, 100 + timeout, &(int){ -1 }), 1);
+	timeout = -1;
+	assert_int_equal(offer_looked(&o, 300, OFFER_WAITING, &timeout), 1);
+	assert_int_equal(timeout, -1);
+	/* the offer stands: no second look while a token is on its way */
+	assert_int_equal(offer_due(&o, 301, &timeout), 1);
+	assert_int_equal(offer_probing(&o), 0);
+	offer_withdrew(&o, 400);
+	assert_int_equal(offer_due(&o, 9000, &timeout), 1);
+	assert_int_equal(offer_looked(&o, 9000, OFFER_CANNOT_TELL, &timeout), 1);
+	assert_int_equal(offer_probing(&o), 0);
+}
+
+/* An idle tree that /proc tells about: after its first second, at most
+ * one wakeup (a look) a second, and never a token parked. */
+static void idle_tree_one_look_a_second(void **state)
+{
+	struct offer o;
+	int64_t now = 0, last = 0;
+	int looks = 0;
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	o.rng = 99;
+	offer_parked(&o, 0);		/* the first offer, at start */
+	offer_withdrew(&o, OFFER_IDLE_MS);
+	while (now < 11000) {
+		int timeout = -1;
+
+		assert_int_equal(offer_due(&o, now, &timeout), 0);
+		now += timeout;
+		assert_int_equal(offer_due(&o, now, &(int){ -1 }), 1);
+		assert_int_equal(offer_probing(&o), 1);
+		assert_int_equal(offer_looked(&o, now, OFFER_NOT_WAITING,
+					      &(int){ -1 }), 0);
+		if (last >= 1000)
+			assert_true(now - last >= 1000);
+		if (now >= 1000 && now < 11000)
+			looks++;
+		last = now;
+	}
+	assert_in_range(looks, 8, 10);
+}
+
+/* Children started together, withdrawn at the same moment: their probes
+ * spread over the quarter after the back-off instead of coinciding. */
+static void jitter_spreads_probes(void **state)
+{
+	int64_t at[50];
+	int i, j, distinct = 0;
+
+	(void)state;
+	for (i = 0; i < 50; i++) {
+		struct offer o;
+
+		memset(&o, 0, sizeof o);
+		o.rng = (uint32_t)(i + 1) * 2654435761u | 1;
+		for (j = 0; j < 10; j++)	/* up to the cap */
+			offer_withdrew(&o, 0);
+		at[i] = o.probe_at;
+		assert_in_range(at[i], OFFER_PROBE_MAX_MS, OFFER_PROBE_MAX_MS +
+				OFFER_PROBE_MAX_MS / OFFER_JITTER);
+	}
+	for (i = 0; i < 50; i++) {
+		for (j = 0; j < i && at[j] != at[i]; j++)
+			;
+		distinct += j == i;
+	}
+	assert_true(distinct >= 40);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +270,10 @@ int main(void)
 		cmocka_unit_test(idle_child_wakeups_are_few),
 		cmocka_unit_test(spare_only_for_fast_returns),
 		cmocka_unit_test(kept_return_idles_shorter),
+		cmocka_unit_test(only_probes_look),
+		cmocka_unit_test(look_decides_the_probe),
+		cmocka_unit_test(idle_tree_one_look_a_second),
+		cmocka_unit_test(jitter_spreads_probes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

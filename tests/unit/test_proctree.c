@@ -7,7 +7,9 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/select.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +20,20 @@
 
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #endif
 
 #include "proctree.h"
 
 #include "fakeroot.h"
+
+static void unlink_fake(const char *path)
+{
+	char full[1024];
+
+	snprintf(full, sizeof full, "%s%s", root, path);
+	assert_int_equal(unlink(full), 0);
+}
 
 static pid_t groups[2];		/* the real tree's process groups */
 
@@ -287,6 +298,240 @@ static void pressure_trigger(void **state)
 	assert_memory_equal(buf, "some 400000 4000000", n);
 }
 
+/* ---- tree_waits ------------------------------------------------------ */
+
+#ifdef __linux__
+/* A child blocked in call NR on pipe A (B open too, in a poll for
+ * writing only), and its
+ * parent asleep in wait(): a tree of two under the returned pid. */
+static pid_t blocked_in(long nr, int a, int b)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		if (fork() == 0) {
+			struct pollfd p[2] = { { b, POLLOUT, 0 }, { a, POLLIN, 0 } };
+			fd_set set;
+			char c;
+
+			FD_ZERO(&set);
+			FD_SET(a, &set);
+			if (nr == SYS_read && read(a, &c, 1) < 0)
+				_exit(1);
+			if (nr == SYS_pselect6)
+				pselect(a + 1, &set, NULL, NULL, NULL, NULL);
+			if (nr != SYS_read && nr != SYS_pselect6)
+				poll(p, 2, -1);
+			_exit(0);
+		}
+		for (;;)
+			if (wait(NULL) < 0)
+				_exit(0);
+	}
+	setpgid(pid, pid);
+	return pid;
+}
+
+/* The call a task of PID's (its one child) is in, as /proc says. */
+static long child_call(pid_t pid)
+{
+	char path[96], buf[256];
+	long kid = -1, nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid,
+		 (long)pid);
+	if ((f = fopen(path, "r"))) {
+		if (fscanf(f, "%ld", &kid) != 1)
+			kid = -1;
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "/proc/%ld/syscall", kid);
+	if (kid > 0 && (f = fopen(path, "r"))) {
+		if (fgets(buf, sizeof buf, f))
+			nr = strtol(buf, NULL, 10);
+		fclose(f);
+	}
+	return nr;
+}
+#endif
+
+/* Real processes: a read, a pselect, a poll on one pipe (a second one
+ * open beside it) waits for that pipe and not for the other: the fd of
+ * the read, the set and the array read from the task's memory. */
+static void real_tree_waits_for_its_pipe(void **state)
+{
+#ifdef __linux__
+#ifdef SYS_poll
+	static const long calls[] = { SYS_read, SYS_pselect6, SYS_poll };
+#else
+	static const long calls[] = { SYS_read, SYS_pselect6, SYS_ppoll };
+#endif
+	int a[2], b[2], i, how = tree_usable("");
+	struct stat sa, sb;
+	double limit;
+
+	(void)state;
+	if (how == TREE_NONE)
+		skip();
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	assert_int_equal(fstat(a[0], &sa), 0);
+	assert_int_equal(fstat(b[0], &sb), 0);
+	for (i = 0; i < 3; i++) {
+		pid_t pid = groups[0] = blocked_in(calls[i], a[0], b[0]);
+
+		limit = now_s() + 30;
+		while ((child_call(pid) != calls[i] ||
+			state_of(pid) != 'S') && now_s() < limit)
+			pause_ms(10);
+		assert_int_equal(child_call(pid), calls[i]);
+		assert_int_equal(tree_waits("", pid, how, sa.st_dev, sa.st_ino),
+				 TREE_WAITING);
+		assert_int_equal(tree_waits("", pid, how, sb.st_dev, sb.st_ino),
+				 TREE_NOT_WAITING);
+		kill_groups(NULL);
+	}
+	close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
+/* ROOT/proc/PID/task/PID/fd/FD: a link to ROOT/TARGET. */
+static void fd_link(long pid, int fd, const char *target)
+{
+	char path[1024], to[1024];
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/fd/.keep", pid, pid);
+	put(path, "");
+	snprintf(path, sizeof path, "%s/proc/%ld/task/%ld/fd/%d", root, pid,
+		 pid, fd);
+	snprintf(to, sizeof to, "%s/%s", root, target);
+	unlink(path);
+	assert_int_equal(symlink(to, path), 0);
+}
+
+/* ROOT/proc/PID/task/PID/syscall: call NR with arguments A0, A1. */
+static void in_call(long pid, long nr, long a0, long a1)
+{
+	char path[128], text[160];
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/syscall", pid, pid);
+	snprintf(text, sizeof text, "%ld 0x%lx 0x%lx 0x0 0x0 0x0 0x0 0x7ffe0"
+		 " 0x7f000\n", nr, a0, a1);
+	put(path, text);
+}
+
+static struct stat pipe_st;	/* "our token pipe" in the fake root */
+
+static int waits(pid_t pid)
+{
+	return tree_waits(root, pid, TREE_CHILDREN, pipe_st.st_dev,
+			  pipe_st.st_ino);
+}
+
+/* The fake tree's tasks all idle: make (10) in wait4, 11's two threads
+ * and 12 running, 14 in nanosleep, 17 not in a call at all.  14 holds
+ * our pipe at fd 3 and another file at fd 4. */
+static void idle_fake_tree(void)
+{
+	char path[1024];
+
+	fake_tree(1);
+	put("/pipe", "");
+	put("/other", "");
+	snprintf(path, sizeof path, "%s/pipe", root);
+	assert_int_equal(stat(path, &pipe_st), 0);
+	in_call(10, SYS_wait4, -1, 0);
+	put("/proc/11/task/11/syscall", "running\n");
+	put("/proc/11/task/16/syscall", "running\n");
+	put("/proc/12/task/12/syscall", "running\n");
+	in_call(14, SYS_clock_nanosleep, 0, 0);
+	put("/proc/17/task/17/syscall", "-1 0x7ffe0 0x7f000\n");
+	fd_link(14, 3, "pipe");
+	fd_link(14, 4, "other");
+}
+
+static void fake_tree_idle_or_waiting(void **state)
+{
+	(void)state;
+	idle_fake_tree();
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	/* a read of our pipe, of another file */
+	in_call(14, SYS_read, 3, 0);
+	assert_int_equal(waits(10), TREE_WAITING);
+	assert_int_equal(waits(11), TREE_NOT_WAITING);	/* not its tree */
+	in_call(14, SYS_read, 4, 0);
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	in_call(14, SYS_read, 9, 0);			/* closed since */
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	/* a select whose range (no memory to read here) holds our pipe, or
+	 * stops below it; one with no read set */
+	in_call(14, SYS_pselect6, 4, 0x1000);
+	assert_int_equal(waits(10), TREE_WAITING);
+	in_call(14, SYS_pselect6, 3, 0x1000);
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	in_call(14, SYS_pselect6, 4, 0);
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	/* a poll (no memory to read): it holds our pipe */
+	in_call(14, SYS_ppoll, 0x1000, 2);
+	assert_int_equal(waits(10), TREE_WAITING);
+	fd_link(14, 3, "other");
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	/* running (12), or outside a call (17), with our pipe: a client on
+	 * its way to read it, maybe; a compiler without it is not */
+	fd_link(12, 3, "other");
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	fd_link(12, 3, "pipe");
+	assert_int_equal(waits(10), TREE_WAITING);
+	fd_link(12, 3, "other");
+	fd_link(17, 5, "pipe");
+	assert_int_equal(waits(10), TREE_WAITING);
+}
+
+static void fake_tree_epoll_interest_list(void **state)
+{
+	(void)state;
+	idle_fake_tree();
+	in_call(14, SYS_epoll_pwait, 5, 0x1000);
+	put("/proc/14/task/14/fdinfo/5", "pos:\t0\nflags:\t02000002\n"
+	    "tfd:        4 events:       19 data:                4  pos:0\n"
+	    "tfd:        3 events:       19 data:                3  pos:0\n");
+	assert_int_equal(waits(10), TREE_WAITING);
+	/* our pipe registered for writing only, or not at all */
+	put("/proc/14/task/14/fdinfo/5", "tfd:        3 events:        4 data:"
+	    "                3  pos:0\ntfd: 4 events: 19 data: 4\n");
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	put("/proc/14/task/14/fdinfo/5", "pos:\t0\n");
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+}
+
+/* Where the tree cannot be told about, say so: a task whose syscall file
+ * is missing (hidepid, no permission), a call we do not know.  A task
+ * that waits outweighs them. */
+static void fake_tree_cannot_tell(void **state)
+{
+	(void)state;
+	idle_fake_tree();
+	unlink_fake("/proc/14/task/14/syscall");
+	assert_int_equal(waits(10), TREE_CANNOT_TELL);
+	in_call(14, 43, 3, 0);				/* accept() */
+	assert_int_equal(waits(10), TREE_CANNOT_TELL);
+	in_call(10, SYS_read, 3, 0);		/* 10 has no fd 3 */
+	assert_int_equal(waits(10), TREE_CANNOT_TELL);
+	in_call(17, SYS_read, 7, 0);
+	put("/proc/17/task/17/fd/.keep", "");
+	fd_link(17, 7, "pipe");
+	assert_int_equal(waits(10), TREE_WAITING);
+	assert_int_equal(waits(99), TREE_CANNOT_TELL);	/* gone */
+	assert_int_equal(tree_waits(root, 10, TREE_NONE, 0, 0),
+			 TREE_CANNOT_TELL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +540,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fake_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_children, setup, teardown),
 		cmocka_unit_test_setup_teardown(pressure_trigger, setup,
+						teardown),
+		cmocka_unit_test_teardown(real_tree_waits_for_its_pipe,
+					  kill_groups),
+		cmocka_unit_test_setup_teardown(fake_tree_idle_or_waiting, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(fake_tree_epoll_interest_list,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(fake_tree_cannot_tell, setup,
 						teardown),
 	};
 
