@@ -292,7 +292,7 @@ s4() {
 	row "4-footprint -j$FJ" "tokens relayed by the jobproxy" - - "$(fig s4.jp.relayed)" - - -
 	row 4-footprint "wrapper's wakeups in 2 s, its child sleeps holding 1 token" \
 		"$(fig s4.plain.wake1)" "$(fig s4.wrap.wake1)" "$(fig s4.jp.wake1)" - \
-		"jobproxy 0 (most)" "$(met "$(max s4.jp.wake1)" == 0)"
+		"see 8-idle" -
 	row 4-footprint "  the same, --style=fifo" - - "$(fig s4.jp.wakefifo)" - - -
 	row 4-footprint "syscalls in 2 s, child idle (strace -c -p; plain: make)" \
 		"${sp:-NA}" - "${sj:-NA}" - - -
