@@ -36,6 +36,13 @@ static struct ws_entry E(int fd, short ev, int excl)
 
 /* ---- ws_plan ----------------------------------------------------------- */
 
+/* Operation O is VERB on FD. */
+static void op_is(const struct ws_op *o, int verb, int fd)
+{
+	assert_int_equal(o->verb, verb);
+	assert_int_equal(o->e.fd, fd);
+}
+
 static void plan_from_nothing_adds(void **state)
 {
 	struct ws_entry want[] = { E(3, POLLIN, 0), E(5, POLLIN, 1) };
@@ -43,10 +50,8 @@ static void plan_from_nothing_adds(void **state)
 
 	(void)state;
 	assert_int_equal(ws_plan(NULL, 0, want, 2, ops), 2);
-	assert_int_equal(ops[0].verb, WS_ADD);
-	assert_int_equal(ops[0].e.fd, 3);
-	assert_int_equal(ops[1].verb, WS_ADD);
-	assert_int_equal(ops[1].e.fd, 5);
+	op_is(&ops[0], WS_ADD, 3);
+	op_is(&ops[1], WS_ADD, 5);
 	assert_int_equal(ops[1].e.excl, 1);
 }
 
@@ -71,13 +76,10 @@ static void plan_added_removed_changed(void **state)
 
 	(void)state;
 	assert_int_equal(ws_plan(old, 3, want, 3, ops), 3);
-	assert_int_equal(ops[0].verb, WS_DEL);
-	assert_int_equal(ops[0].e.fd, 5);
-	assert_int_equal(ops[1].verb, WS_MOD);
-	assert_int_equal(ops[1].e.fd, 7);
+	op_is(&ops[0], WS_DEL, 5);
+	op_is(&ops[1], WS_MOD, 7);
 	assert_int_equal(ops[1].e.events, POLLIN);
-	assert_int_equal(ops[2].verb, WS_ADD);
-	assert_int_equal(ops[2].e.fd, 9);
+	op_is(&ops[2], WS_ADD, 9);
 }
 
 /* EPOLLEXCLUSIVE is given at EPOLL_CTL_ADD only, and an exclusive entry
@@ -126,6 +128,13 @@ static void mode(struct waitset *w, int use_poll)
 	ws_init(w);
 }
 
+/* Close the N fds of FDS. */
+static void closes(const int *fds, int n)
+{
+	while (n-- > 0)
+		close(fds[n]);
+}
+
 static void put(int fd)
 {
 	assert_int_equal(write(fd, "x", 1), 1);
@@ -138,17 +147,25 @@ static void take(int fd)
 	assert_int_equal(read(fd, &c, 1), 1);
 }
 
+/* A wait set of mode USE_POLL and two pipes A and B, PFD[0] and PFD[1]
+ * watching their read ends. */
+static void two_pipes(struct waitset *w, int use_poll, int a[2], int b[2],
+		      struct pollfd *pfd)
+{
+	mode(w, use_poll);
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	pfd[0] = (struct pollfd){ a[0], POLLIN, 0 };
+	pfd[1] = (struct pollfd){ b[0], POLLIN, 0 };
+}
+
 static void reports_as_poll(int use_poll)
 {
 	struct waitset w;
 	int a[2], b[2];
 	struct pollfd pfd[3];
 
-	mode(&w, use_poll);
-	assert_int_equal(pipe(a), 0);
-	assert_int_equal(pipe(b), 0);
-	pfd[0] = (struct pollfd){ a[0], POLLIN, 0 };
-	pfd[1] = (struct pollfd){ b[0], POLLIN, 0 };
+	two_pipes(&w, use_poll, a, b, pfd);
 	pfd[2] = (struct pollfd){ -1, POLLIN, 0 };	/* skipped */
 	assert_int_equal(ws_wait(&w, pfd, 3, 1, 0), 0);
 	put(b[1]);
@@ -192,11 +209,7 @@ static void closed_fd_stays_quiet(void **state)
 	struct pollfd pfd[2];
 
 	(void)state;
-	mode(&w, 0);
-	assert_int_equal(pipe(a), 0);
-	assert_int_equal(pipe(b), 0);
-	pfd[0] = (struct pollfd){ a[0], POLLIN, 0 };
-	pfd[1] = (struct pollfd){ b[0], POLLIN, 0 };
+	two_pipes(&w, 0, a, b, pfd);
 	assert_int_equal(ws_wait(&w, pfd, 2, 0, 0), 0);
 	copy = dup(a[0]);
 	assert_true(copy >= 0);
@@ -208,10 +221,7 @@ static void closed_fd_stays_quiet(void **state)
 	assert_int_equal(ws_wait(&w, pfd + 1, 1, -1, 0), 1);
 	assert_int_equal(pfd[1].revents, POLLIN);
 	ws_close(&w);
-	close(copy);
-	close(a[1]);
-	close(b[0]);
-	close(b[1]);
+	closes((int[]){ copy, a[1], b[0], b[1] }, 4);
 }
 
 /* An fd closed, out of the next wait (the caller's rule, waitset.h), then
@@ -248,12 +258,7 @@ static void reused_number_is_watched(void **state)
 	assert_int_equal(ws_wait(&w, pfd, 2, 1, 1000), 1);
 	assert_int_equal(pfd[1].revents, POLLIN);
 	ws_close(&w);
-	close(copy);
-	close(a[1]);
-	close(b[0]);
-	close(b[1]);
-	close(c[0]);
-	close(c[1]);
+	closes((int[]){ copy, a[1], b[0], b[1], c[0], c[1] }, 6);
 }
 
 #ifdef __linux__
@@ -286,11 +291,7 @@ static void exclusive_entry_in_kernel(void **state)
 	struct pollfd pfd[2];
 
 	(void)state;
-	mode(&w, 0);
-	assert_int_equal(pipe(a), 0);
-	assert_int_equal(pipe(b), 0);
-	pfd[0] = (struct pollfd){ a[0], POLLIN, 0 };
-	pfd[1] = (struct pollfd){ b[0], POLLIN, 0 };
+	two_pipes(&w, 0, a, b, pfd);
 	assert_int_equal(ws_wait(&w, pfd, 2, 1, 0), 0);
 	assert_true(w.epfd >= 0);
 	assert_true(fcntl(w.epfd, F_GETFD) & FD_CLOEXEC);
