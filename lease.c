@@ -99,8 +99,8 @@ int lease_wants(struct lease *L, int64_t now, int *timeout)
 {
 	if (L->greedy)
 		return 1;	/* the pool says how many there are */
-	if (L->nowait && nowait_away(&L->nw, now / 1000, timeout))
-		return 0;	/* siblings first, for a while */
+	if (L->nowait)
+		return 0;	/* never polls the parent: lease_nowait_fill */
 	return L->parked == 0 && offer_due(&L->offer, now / 1000, timeout);
 }
 
@@ -208,7 +208,6 @@ static void expire_nowait(struct lease *L, int64_t now, int *timeout)
 		return;
 	lease_withdraw(L);
 	nowait_withdrew(&L->nw, now / 1000);
-	nowait_away(&L->nw, now / 1000, timeout);
 }
 
 unsigned long lease_nowait_fill(struct lease *L, int64_t now, int *timeout)

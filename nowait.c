@@ -42,22 +42,12 @@ void nowait_returned(struct nowait *w, int64_t now)
 
 int nowait_fill_due(struct nowait *w, int64_t now, int *timeout)
 {
-	if (w->fill_at < 0)
-		return 0;
 	if (now >= w->fill_at) {
-		w->fill_at = -1;
+		w->fill_at = now + NOWAIT_AWAY_MS;
 		return 1;
 	}
 	timeout_lower(timeout, w->fill_at - now);
 	return 0;
-}
-
-int nowait_away(const struct nowait *w, int64_t now, int *timeout)
-{
-	if (w->fill_at <= now)
-		return 0;
-	timeout_lower(timeout, w->fill_at - now);
-	return 1;
 }
 
 int nowait_expired(const struct nowait *w, int64_t now, int *timeout)

@@ -18,25 +18,30 @@
  *    last time between two of its looks that emptied the fifo: twice that,
  *    at least OFFER_IDLE_MS, at most NOWAIT_IDLE_MAX_MS (and that when no
  *    gap is known yet: a serial first step);
+ *  - else fill every NOWAIT_AWAY_MS, as it would look itself: a token
+ *    that stayed free in the parent that long is one no sibling waited
+ *    for.  The parent is never polled: a token a sibling make gives back
+ *    as a job ends and takes again for its next job is its own, not one
+ *    to race it for, as ninja on the parent's fifo would not;
  *  - away: once taken back, nothing is taken from the parent for
  *    NOWAIT_AWAY_MS unless the client shows life, so that siblings waiting
  *    for a token (woken by our write) get the ones we gave back first.
  * Siblings so lose at most NOWAIT_IDLE_MAX_MS per token to a ninja that
- * does not use it; a ninja that uses them keeps them.
+ * does not use it (a serial step); a ninja that uses them keeps them.
  */
 #ifndef JOBPROXY_NOWAIT_H
 #define JOBPROXY_NOWAIT_H
 
 #include <stdint.h>
 
-#define NOWAIT_IDLE_MAX_MS 1000
+#define NOWAIT_IDLE_MAX_MS 200
 #define NOWAIT_AWAY_MS 40
 
 struct nowait {
 	int64_t parked_at;	/* the idle clock's start, or -1: none parked */
 	int64_t last_look;	/* its last look that emptied the fifo, or -1 */
 	int64_t gap;		/* between its last two such looks, or -1 */
-	int64_t fill_at;	/* when to fill next, or -1: not before news */
+	int64_t fill_at;	/* when to fill next */
 };
 
 /* Nothing known yet; a fill is due at once (the client's first look). */
@@ -54,13 +59,10 @@ void nowait_emptied(struct nowait *w, int64_t now);
 /* The client gave a token back at NOW: a job ended, it looks now. */
 void nowait_returned(struct nowait *w, int64_t now);
 
-/* A fill due at NOW?  1 (and it is then no more due), else 0 with
- * *TIMEOUT (ms, -1 none) lowered to when it will be. */
+/* A fill due at NOW?  1 (and the next is due NOWAIT_AWAY_MS later, if no
+ * news comes first), else 0 with *TIMEOUT (ms, -1 none) lowered to when
+ * it will be. */
 int nowait_fill_due(struct nowait *w, int64_t now, int *timeout);
-
-/* Away at NOW (taken back lately, no news since)?  1 with *TIMEOUT
- * lowered to its end, else 0. */
-int nowait_away(const struct nowait *w, int64_t now, int *timeout);
 
 /* Parked tokens idled out at NOW?  Else *TIMEOUT lowered. */
 int nowait_expired(const struct nowait *w, int64_t now, int *timeout);

@@ -384,6 +384,7 @@ static void fifo_nowait(void **state)
 	assert_int_equal(lease_nowait_fill(&f->L, f->now, &timeout), POOL);
 	assert_int_equal(lease_nowait_fill(&f->L, f->now, &timeout), 0);
 	f->now += (NOWAIT_IDLE_MAX_MS - 1) * MS;
+	timeout = -1;
 	lease_expire(&f->L, f->now, &timeout);
 	assert_int_equal(f->L.parked, POOL);	/* a serial first step */
 	assert_int_equal(timeout, 1);
@@ -392,9 +393,9 @@ static void fifo_nowait(void **state)
 	assert_int_equal(f->L.parked, 0);
 	whole(f, 0);
 	timeout = -1;
-	assert_false(lease_wants(&f->L, f->now, &timeout));	/* away */
-	assert_int_equal(timeout, NOWAIT_AWAY_MS);
+	assert_false(lease_wants(&f->L, f->now, &timeout));	/* no poll */
 	assert_int_equal(lease_nowait_fill(&f->L, f->now, &timeout), 0);
+	assert_int_equal(timeout, NOWAIT_AWAY_MS);	/* away */
 	f->now += NOWAIT_AWAY_MS * MS;
 	assert_int_equal(lease_nowait_fill(&f->L, f->now, &timeout), POOL);
 	for (i = 0; i < POOL; i++)	/* its fan-out takes them all */
