@@ -35,8 +35,10 @@ void nowait_emptied(struct nowait *w, int64_t now)
 
 void nowait_returned(struct nowait *w, int64_t now)
 {
-	/* A returned token kept for it counts as parked from now on. */
-	w->parked_at = now;
+	/* Its return is kept parked for it, but does not restart the clock
+	 * of what waited already: in its last jobs, with nothing more to
+	 * start, it returns one token after another and reads none. */
+	nowait_parked(w, now);
 	w->fill_at = now;
 }
 

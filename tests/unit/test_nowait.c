@@ -102,6 +102,21 @@ static void emptied_stops_the_idle_clock(void **state)
 					&timeout), 1);
 }
 
+/* Its returns in its last jobs, nothing more to start: they do not keep
+ * what idles parked for it from going back. */
+static void returns_do_not_extend_the_idle(void **state)
+{
+	struct nowait w;
+	int timeout = -1, t;
+
+	(void)state;
+	nowait_init(&w);
+	nowait_parked(&w, 0);
+	for (t = 10; t < NOWAIT_IDLE_MAX_MS; t += 10)
+		nowait_returned(&w, t);
+	assert_int_equal(nowait_expired(&w, NOWAIT_IDLE_MAX_MS, &timeout), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +124,7 @@ int main(void)
 		cmocka_unit_test(idle_follows_the_rhythm),
 		cmocka_unit_test(away_then_fill_or_news),
 		cmocka_unit_test(emptied_stops_the_idle_clock),
+		cmocka_unit_test(returns_do_not_extend_the_idle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
