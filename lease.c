@@ -219,6 +219,7 @@ unsigned long lease_nowait_fill(struct lease *L, int64_t now, int *timeout)
 	do
 		before = L->parked;
 	while (lease_offer(L, now) && L->parked > before && ++n);
+	nowait_fill_due(&L->nw, now / 1000, timeout);	/* the next one */
 	return n;
 }
 

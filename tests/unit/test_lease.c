@@ -382,6 +382,7 @@ static void fifo_nowait(void **state)
 	assert_true(fd >= 0);
 	f->L.nowait = 1;
 	assert_int_equal(lease_nowait_fill(&f->L, f->now, &timeout), POOL);
+	assert_int_equal(timeout, NOWAIT_AWAY_MS);	/* its next look */
 	assert_int_equal(lease_nowait_fill(&f->L, f->now, &timeout), 0);
 	f->now += (NOWAIT_IDLE_MAX_MS - 1) * MS;
 	timeout = -1;
