@@ -194,10 +194,17 @@ static void trim(struct lease *L)
 	L->parked = unread(L);
 }
 
-/* Nowait (nowait.h): take back all that waits unread past the client's
- * rhythm. */
-static void nowait_news(struct lease *L, unsigned long before, int64_t now);
+/* Nowait (nowait.h), after a trim: what the client did since we last
+ * looked. */
+static void nowait_news(struct lease *L, unsigned long before, int64_t now)
+{
+	if (before && !L->parked)
+		nowait_emptied(&L->nw, now / 1000);
+	else if (L->parked > before)
+		nowait_returned(&L->nw, now / 1000);
+}
 
+/* Nowait: take back all that waits unread past the client's rhythm. */
 static void expire_nowait(struct lease *L, int64_t now, int *timeout)
 {
 	unsigned long before = L->parked;
@@ -216,20 +223,14 @@ unsigned long lease_nowait_fill(struct lease *L, int64_t now, int *timeout)
 
 	if (!L->nowait || !nowait_fill_due(&L->nw, now / 1000, timeout))
 		return 0;
-	do
+	for (;;) {
 		before = L->parked;
-	while (lease_offer(L, now) && L->parked > before && ++n);
+		if (!lease_offer(L, now) || L->parked == before)
+			break;	/* none free now (or its fifo is full) */
+		n++;
+	}
 	nowait_fill_due(&L->nw, now / 1000, timeout);	/* the next one */
 	return n;
-}
-
-/* Nowait, after a trim: what the client did since we last looked. */
-static void nowait_news(struct lease *L, unsigned long before, int64_t now)
-{
-	if (before && !L->parked)
-		nowait_emptied(&L->nw, now / 1000);
-	else if (L->parked > before)
-		nowait_returned(&L->nw, now / 1000);
 }
 
 void lease_expire(struct lease *L, int64_t now, int *timeout)
