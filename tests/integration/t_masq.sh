@@ -353,6 +353,35 @@ EOF
 	expect "most ninja jobs at once" "$(maxconc L)" 4
 	expect "most jobs after ninja at once" "$(maxconc A)" 4
 }
+# The same, the free tokens held by 3 sibling jobs of make as ninja starts
+# (each waits until the 3 run at once), its serial step w ending only once
+# they have ended and the 3 tokens wait in its fifo: no event of ninja's
+# says they are free again, jobproxy must look at the parent by itself.
+t_ninja_after_siblings_under_make44() {
+	need_make44
+	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
+		skip "$NINJA"
+	mkdir bin L S
+	ln -s "$NINJA" bin/ninja
+	cat >build.ninja <<EOF
+rule w
+  command = timeout 20 $TJOB --client wait=$PWD/S/s1 wait=$PWD/S/s2 wait=$PWD/S/s3 parked=3 || touch $PWD/unparked
+rule l
+  command = $TJOB $PWD/L --need 4 --timeout 20
+build w: w
+EOF
+	for i in 1 2 3 4; do printf 'build l%s: l w\n' $i; done >>build.ninja
+	printf 'all: n s1 s2 s3\nn:\n\t+ninja\ns1 s2 s3:\n\t@%s %s/S --need 3 --timeout 20; touch %s/S/$@\n' \
+		"$TJOB" "$PWD" "$PWD" >Makefile
+	PATH=$PWD/bin:$PATH "$JP" "$M44" -j4 >out 2>err
+	rc=$?
+	sed 's/^/  /' out err
+	expect "exit status" "$rc" 0
+	[ -e unparked ] && die "ninja's fifo never held the 3 tokens the siblings freed"
+	grep INTERNAL err && die "make's pool is not whole at exit"
+	expect "most sibling jobs at once" "$(maxconc S)" 3
+	expect "most ninja jobs at once" "$(maxconc L)" 4
+}
 t_ninja_under_make44() { need_make44; ninja_under_make "$M44"; }
 t_ninja_under_make43() { need_make43; ninja_under_make make; }
 t_ninja_killed_under_make44() { need_make44; KILL=1 ninja_under_make "$M44"; }
