@@ -37,14 +37,14 @@ XLDFLAGS = $(SAN_$(SANITIZE)) $(LDFLAGS)
 PLDFLAGS = $(XLDFLAGS) $(STATIC_$(STATIC))
 CMOCKA_LIBS = -lcmocka
 
-OBJS = main.o proxy.o relay.o lease.o upstream.o daemon.o conn.o access.o proto.o \
-       client.o sock.o fdpass.o jobserver.o makeflags.o tokens.o offer.o \
-       pidwatch.o signals.o trace.o msg.o util.o gate.o budget.o machine.o \
-       charge.o proctree.o masq.o masqsys.o waitset.o
-HDRS = masq.h masqsys.h opts.h proxy.h lease.h upstream.h daemon.h access.h proto.h client.h sock.h \
-       fdpass.h jobserver.h makeflags.h tokens.h offer.h pidwatch.h \
-       signals.h trace.h msg.h util.h gate.h budget.h machine.h \
-       charge.h proctree.h waitset.h
+OBJS = main.o proxy.o relay.o lease.o nowait.o upstream.o daemon.o conn.o \
+       access.o proto.o client.o sock.o fdpass.o jobserver.o makeflags.o \
+       tokens.o offer.o pidwatch.o signals.o trace.o msg.o util.o gate.o \
+       budget.o machine.o charge.o proctree.o masq.o masqsys.o waitset.o
+HDRS = masq.h masqsys.h opts.h proxy.h lease.h nowait.h upstream.h daemon.h \
+       access.h proto.h client.h sock.h fdpass.h jobserver.h makeflags.h \
+       tokens.h offer.h pidwatch.h signals.h trace.h msg.h util.h gate.h \
+       budget.h machine.h charge.h proctree.h waitset.h
 # The tests, in folders by kind: tests/unit (cmocka), tests/integration
 # (t_*.sh against the real binary), tests/fuzz (libFuzzer), tests/helpers
 # (the programs the integration tests drive), tests/tools (scripts).
@@ -53,13 +53,13 @@ UNIT = tests/unit/test_makeflags tests/unit/test_tokens \
        tests/unit/test_lease tests/unit/test_masq tests/unit/test_budget \
        tests/unit/test_budget_load tests/unit/test_machine \
        tests/unit/test_charge tests/unit/test_proctree \
-       tests/unit/test_waitset
+       tests/unit/test_waitset tests/unit/test_nowait
 TOOLS = tests/helpers/pool tests/helpers/tjob tests/helpers/stress \
 	tests/helpers/memhog
 # What a lease links: the real code, as the program has it.
-LEASE_SRC = lease.c upstream.c jobserver.c tokens.c offer.c trace.c msg.c \
+LEASE_SRC = lease.c nowait.c upstream.c jobserver.c tokens.c offer.c trace.c msg.c \
 	    util.c makeflags.c
-LEASE_HDR = lease.h upstream.h jobserver.h tokens.h offer.h trace.h msg.h \
+LEASE_HDR = lease.h nowait.h upstream.h jobserver.h tokens.h offer.h trace.h msg.h \
 	    util.h makeflags.h
 FUZZ_SECONDS = 60
 REPEAT = 1
@@ -116,6 +116,10 @@ tests/unit/test_tokens: tests/unit/test_tokens.c tokens.c tokens.h
 tests/unit/test_offer: tests/unit/test_offer.c offer.c offer.h util.c util.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_offer.c \
 	    offer.c util.c $(XLDFLAGS) $(CMOCKA_LIBS)
+
+tests/unit/test_nowait: tests/unit/test_nowait.c nowait.c nowait.h util.c
+	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_nowait.c \
+	    nowait.c util.c $(XLDFLAGS) $(CMOCKA_LIBS)
 
 tests/unit/test_util: tests/unit/test_util.c util.c util.h
 	$(CC) $(XCFLAGS) $(CPPFLAGS) -I. -o $@ tests/unit/test_util.c \

@@ -37,6 +37,8 @@ void lease_init(struct lease *L, struct upstream *up)
 	L->ret_open = 0;
 	L->fifo_more = 0;
 	L->greedy = 0;
+	L->nowait = 0;
+	nowait_init(&L->nw);
 	L->trace = NULL;
 	L->npoll = 0;
 }
@@ -101,6 +103,8 @@ int lease_wants(struct lease *L, int64_t now, int *timeout)
 {
 	if (L->greedy)
 		return 1;	/* the pool says how many there are */
+	if (L->nowait)
+		return 0;	/* never polls the parent: lease_nowait_fill */
 	return L->parked == 0 && offer_due(&L->offer, now / 1000, timeout);
 }
 
@@ -116,6 +120,8 @@ int lease_offer(struct lease *L, int64_t now)
 	if (js_give(L->js.tok_w, b)) {
 		L->parked++;
 		offer_parked(&L->offer, now / 1000);
+		if (L->nowait)
+			nowait_parked(&L->nw, now / 1000);
 	} else if (tok_withdrew_byte(&L->tok, &b)) {
 		up_put(L->up, &b, 1);	/* cannot happen: a full pipe */
 	}
@@ -172,7 +178,7 @@ static void trim(struct lease *L)
 	L->fifo_more = 0;
 	for (;;) {
 		excess = tok_fifo_excess(&L->tok, js_pending(L->js.tok_peek),
-					 L->greedy ? ULONG_MAX : 1);
+					 L->greedy || L->nowait ? ULONG_MAX : 1);
 		if (excess == 0)
 			break;
 		if (++rounds > 16) {	/* a flood: let the loop breathe */
@@ -192,10 +198,53 @@ static void trim(struct lease *L)
 	L->parked = unread(L);
 }
 
+/* Nowait (nowait.h), after a trim: what the client did since we last
+ * looked. */
+static void nowait_news(struct lease *L, unsigned long before, int64_t now)
+{
+	if (before && !L->parked)
+		nowait_emptied(&L->nw, now / 1000);
+	else if (L->parked > before)
+		nowait_returned(&L->nw, now / 1000);
+}
+
+/* Nowait: take back all that waits unread past the client's rhythm. */
+static void expire_nowait(struct lease *L, int64_t now, int *timeout)
+{
+	unsigned long before = L->parked;
+
+	trim(L);
+	nowait_news(L, before, now);
+	if (!L->parked || !nowait_expired(&L->nw, now / 1000, timeout))
+		return;
+	lease_withdraw(L);
+	nowait_withdrew(&L->nw, now / 1000);
+}
+
+unsigned long lease_nowait_fill(struct lease *L, int64_t now, int *timeout)
+{
+	unsigned long n = 0, before;
+
+	if (!L->nowait || !nowait_fill_due(&L->nw, now / 1000, timeout))
+		return 0;
+	for (;;) {
+		before = L->parked;
+		if (!lease_offer(L, now) || L->parked == before)
+			break;	/* none free now (or its fifo is full) */
+		n++;
+	}
+	nowait_fill_due(&L->nw, now / 1000, timeout);	/* the next one */
+	return n;
+}
+
 void lease_expire(struct lease *L, int64_t now, int *timeout)
 {
 	unsigned long n;
 
+	if (L->nowait && L->js.tok_peek >= 0) {
+		expire_nowait(L, now, timeout);
+		return;
+	}
 	if (L->greedy) {
 		/* Nothing idles back; the tick (lease_poll) still finds a
 		 * write of a page or more blocked in the kernel. */
@@ -330,6 +379,8 @@ void lease_ready(struct lease *L, const struct pollfd *pfd, int64_t now,
 		unsigned long before = L->parked;
 
 		trim(L);
+		if (L->nowait)
+			nowait_news(L, before, now);
 		if (L->parked < before || L->tok.taken > L->parked)
 			offer_hungry(&L->offer);
 		return;

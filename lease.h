@@ -21,6 +21,7 @@
 #define JOBPROXY_LEASE_H
 
 #include "jobserver.h"
+#include "nowait.h"
 #include "offer.h"
 #include "tokens.h"
 #include "upstream.h"
@@ -54,6 +55,9 @@ struct lease {
 	int greedy;		/* fifo, a pool of our own: keep every token
 				 * we can give parked, never take one back
 				 * (see below) */
+	int nowait;		/* fifo, a parent jobserver, a client that
+				 * never waits: nowait.h decides */
+	struct nowait nw;
 	FILE *trace;		/* --trace, or NULL; closed by its owner */
 	int role[LEASE_POLLS];	/* what lease_poll() put where */
 	int npoll;
@@ -78,6 +82,12 @@ struct lease_news {
  * our own has no sibling that could use it.  Set after lease_init().
  */
 
+/*
+ * Nowait: the same client below a parent jobserver, whose free tokens its
+ * siblings may want: nowait.h's policy (fill at each of its looks, take
+ * back what idles past its rhythm).  Set after lease_init().
+ */
+
 /* Nothing open yet (every fd -1), fed from UP. */
 void lease_init(struct lease *L, struct upstream *up);
 
@@ -97,6 +107,10 @@ int lease_wants(struct lease *L, int64_t now, int *timeout);
 
 /* Take one token from the upstream and park it: 1, or 0 when none came. */
 int lease_offer(struct lease *L, int64_t now);
+
+/* Nowait: a fill due at NOW?  Then park every token the upstream gives
+ * without waiting: how many. */
+unsigned long lease_nowait_fill(struct lease *L, int64_t now, int *timeout);
 
 /* Lower *TIMEOUT to when lease_expire() or lease_wants() will have
  * something to do: what the daemon waits for, acting on nothing. */

@@ -304,6 +304,7 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 	int timeout = -1, offer, fd;
 
 	lease_expire(&P->lease, now, &timeout);
+	lease_nowait_fill(&P->lease, now, &timeout);
 	/* --charge: only then is there a look to wake up for */
 	if (P->tree != TREE_NONE && charge_due(&P->charge, now / 1000,
 					       &timeout))
@@ -407,6 +408,10 @@ void relay(struct proxy *P)
 	/* Our own pool and no budget to ask token by token: a fifo client
 	 * that never waits (ninja) gets all of it parked (lease.h). */
 	P->lease.greedy = P->lease.js.fifo && P->up.counter && !P->gate.on &&
+			  masq_lookup(P->argv[0]) &&
+			  masq_lookup(P->argv[0])->nowait;
+	/* The same below a parent jobserver: nowait.h. */
+	P->lease.nowait = P->lease.js.fifo && !P->up.counter &&
 			  masq_lookup(P->argv[0]) &&
 			  masq_lookup(P->argv[0])->nowait;
 

@@ -312,4 +312,79 @@ t_ninja_edge_make43() {
 	expect "sub-make jobs on a pipe" "$(grep -c 'sub: .*--jobserver-auth=[0-9]' out)" 2
 }
 
+# ninja run by a make (`+ninja`), through its link, below make's pool:
+# ninja never waits for a token (it tries a non-blocking read as a job
+# starts or ends), so the free tokens of the -j4 pool must wait in its
+# fifo when its serial step w ends (nowait.h).  w ends once the 3 wait
+# there; each l waits until all 4 run at once (tjob --need): a fan-out
+# short of a token fails, it is not a slow run.  KILL=1: the fourth edge
+# k SIGKILLs ninja once the 4 run, and every token must come back to
+# make: its jobs a1..a4 after ninja run at once too.  Either way make
+# counts its pool whole at exit (no INTERNAL line).  $1: the make.
+ninja_under_make() {
+	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
+		skip "$NINJA"
+	mkdir bin L A
+	ln -s "$NINJA" bin/ninja
+	cat >build.ninja <<EOF
+rule w
+  command = timeout 20 $TJOB --client parked=3 || touch $PWD/unparked
+rule l
+  command = $TJOB $PWD/L --need 4 --timeout 20
+rule k
+  command = $TJOB $PWD/L --kill \$\$PPID --when 4 --timeout 20
+build w: w
+EOF
+	for i in 1 2 3; do printf 'build l%s: l w\n' $i; done >>build.ninja
+	if [ "${KILL:-0}" = 1 ]; then
+		printf 'build k: k w\n' >>build.ninja
+		sed -i "/--need 4/s|\$| --until $PWD/L/killed|" build.ninja
+	else
+		printf 'build l4: l w\n' >>build.ninja
+	fi
+	printf 'all: a1 a2 a3 a4\nn:\n\t+ninja%s\na1 a2 a3 a4: n\n\t@%s %s/A --need 4 --timeout 20\n' \
+		"$([ "${KILL:-0}" = 1 ] && echo ' || true')" "$TJOB" "$PWD" >Makefile
+	PATH=$PWD/bin:$PATH "$JP" "$1" -j4 >out 2>err
+	rc=$?
+	sed 's/^/  /' out err
+	expect "exit status" "$rc" 0
+	[ -e unparked ] && die "ninja's fifo never held the 3 free tokens"
+	grep INTERNAL err && die "make's pool is not whole at exit"
+	expect "most ninja jobs at once" "$(maxconc L)" 4
+	expect "most jobs after ninja at once" "$(maxconc A)" 4
+}
+# The same, the free tokens held by 3 sibling jobs of make as ninja starts
+# (each waits until the 3 run at once), its serial step w ending only once
+# they have ended and the 3 tokens wait in its fifo: no event of ninja's
+# says they are free again, jobproxy must look at the parent by itself.
+t_ninja_after_siblings_under_make44() {
+	need_make44
+	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
+		skip "$NINJA"
+	mkdir bin L S
+	ln -s "$NINJA" bin/ninja
+	cat >build.ninja <<EOF
+rule w
+  command = timeout 20 $TJOB --client wait=$PWD/S/s1 wait=$PWD/S/s2 wait=$PWD/S/s3 parked=3 || touch $PWD/unparked
+rule l
+  command = $TJOB $PWD/L --need 4 --timeout 20
+build w: w
+EOF
+	for i in 1 2 3 4; do printf 'build l%s: l w\n' $i; done >>build.ninja
+	printf 'all: n s1 s2 s3\nn:\n\t+ninja\ns1 s2 s3:\n\t@%s %s/S --need 3 --timeout 20; touch %s/S/$@\n' \
+		"$TJOB" "$PWD" "$PWD" >Makefile
+	PATH=$PWD/bin:$PATH "$JP" "$M44" -j4 >out 2>err
+	rc=$?
+	sed 's/^/  /' out err
+	expect "exit status" "$rc" 0
+	[ -e unparked ] && die "ninja's fifo never held the 3 tokens the siblings freed"
+	grep INTERNAL err && die "make's pool is not whole at exit"
+	expect "most sibling jobs at once" "$(maxconc S)" 3
+	expect "most ninja jobs at once" "$(maxconc L)" 4
+}
+t_ninja_under_make44() { need_make44; ninja_under_make "$M44"; }
+t_ninja_under_make43() { need_make43; ninja_under_make make; }
+t_ninja_killed_under_make44() { need_make44; KILL=1 ninja_under_make "$M44"; }
+t_ninja_killed_under_make43() { need_make43; KILL=1 ninja_under_make make; }
+
 run_one "$1"

@@ -372,6 +372,54 @@ static void fifo_greedy(void **state)
 	close(fd);
 }
 
+/* Nowait (a ninja below a parent, nowait.h): a fill parks all the
+ * upstream gives; unread past the idle time it all goes back and nothing
+ * is taken for NOWAIT_AWAY_MS; the client emptying its fifo (a look)
+ * asks for the next fill at once; its return stays parked for it. */
+static void fifo_nowait(void **state)
+{
+	struct fixture *f = *state;
+	int fd = open(f->L.js.fifo, O_RDWR | O_NONBLOCK), timeout = -1, i;
+
+	assert_true(fd >= 0);
+	f->L.nowait = 1;
+	assert_int_equal(lease_nowait_fill(&f->L, f->now, &timeout), POOL);
+	assert_int_equal(timeout, NOWAIT_AWAY_MS);	/* its next look */
+	assert_int_equal(lease_nowait_fill(&f->L, f->now, &timeout), 0);
+	f->now += (NOWAIT_IDLE_MAX_MS - 1) * MS;
+	timeout = -1;
+	lease_expire(&f->L, f->now, &timeout);
+	assert_int_equal(f->L.parked, POOL);	/* a serial first step */
+	assert_int_equal(timeout, 1);
+	f->now += MS;
+	lease_expire(&f->L, f->now, &timeout);
+	assert_int_equal(f->L.parked, 0);
+	whole(f, 0);
+	timeout = -1;
+	assert_false(lease_wants(&f->L, f->now, &timeout));	/* no poll */
+	assert_int_equal(lease_nowait_fill(&f->L, f->now, &timeout), 0);
+	assert_int_equal(timeout, NOWAIT_AWAY_MS);	/* away */
+	f->now += NOWAIT_AWAY_MS * MS;
+	assert_int_equal(lease_nowait_fill(&f->L, f->now, &timeout), POOL);
+	for (i = 0; i < POOL; i++)	/* its fan-out takes them all */
+		assert_int_equal(take(fd), 1);
+	round_(f);
+	assert_int_equal(f->L.parked, 0);
+	assert_int_equal(lease_nowait_fill(&f->L, f->now, &timeout), 0);
+	give(fd, "+");		/* a job ended: its return stays for it */
+	round_(f);
+	lease_expire(&f->L, f->now, &timeout);
+	assert_int_equal(f->L.parked, 1);
+	assert_int_equal(f->up.free, 0);
+	/* Unread past the idle time, its return goes back up too. */
+	f->now += NOWAIT_IDLE_MAX_MS * MS;
+	lease_expire(&f->L, f->now, &timeout);
+	assert_int_equal(f->L.parked, 0);
+	assert_int_equal(f->up.free, 1);
+	whole(f, POOL - 1);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +442,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fifo_trim, setup_fifo,
 						teardown),
 		cmocka_unit_test_setup_teardown(fifo_greedy, setup_fifo,
+						teardown),
+		cmocka_unit_test_setup_teardown(fifo_nowait, setup_fifo,
 						teardown),
 	};
 
