@@ -102,8 +102,8 @@ struct look {
 enum { K_OTHER, K_READ, K_SELECT, K_POLL, K_EPOLL, K_ASLEEP };
 
 /* The calls a reader can block in, and those of a process that waits for
- * something else (make in wait4 while its one job runs).  Any other call
- * cannot be told (a 32-bit task's numbers are another table). */
+ * something else (make in wait4 while its one job runs; a lock, a
+ * socket).  Any other call cannot be told (a 32-bit task's numbers are another table). */
 static const struct {
 	long nr;
 	int kind;
@@ -144,6 +144,22 @@ static const struct {
 #ifdef SYS_pause
 	{ SYS_pause, K_ASLEEP },
 #endif
+	/* Blocked on a lock, a signal, a socket or a System V queue: none of
+	 * them reads a pipe (a recv on a pipe fails with ENOTSOCK). */
+	{ SYS_flock, K_ASLEEP }, { SYS_fcntl, K_ASLEEP },
+	{ SYS_rt_sigtimedwait, K_ASLEEP },
+#ifdef SYS_accept
+	{ SYS_accept, K_ASLEEP },
+#endif
+	{ SYS_accept4, K_ASLEEP }, { SYS_connect, K_ASLEEP },
+#ifdef SYS_recvfrom
+	{ SYS_recvfrom, K_ASLEEP },
+#endif
+	{ SYS_recvmsg, K_ASLEEP },
+#ifdef SYS_semop
+	{ SYS_semop, K_ASLEEP },
+#endif
+	{ SYS_semtimedop, K_ASLEEP }, { SYS_msgrcv, K_ASLEEP },
 #endif
 	{ -1, K_OTHER }
 };
