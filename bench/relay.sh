@@ -1,12 +1,21 @@
 # bench/relay.sh - scenario 1 of bench/run.sh (sourced by it).
 
 # ---- 1: relay cost -----------------------------------------------------------
+# On one CPU (taskset, where there is one): a wake-up then costs the same
+# two context switches every time.  Spread over CPUs, each wake-up of an
+# idle vCPU costs what the hypervisor takes to resume it, which on this
+# VM swings the same figures 5-fold from one run to the next, for the
+# ping-pong floor and any jobproxy alike (measured: old and new binaries
+# interleaved, 0.9x to 11x the floor unpinned, 1.17-1.21x pinned).
+PIN=
+command -v taskset >/dev/null 2>&1 && PIN="taskset -c 0"
 # relay_one KEY POOLJ PREFIX...: one sample of K acquire+release loops
 relay_one() {
 	_k=$1 _j=$2
 	shift 2
 	clr
-	"$BH" run --timeout 300 --out "$T/run" -- "$POOL" -j"$_j" \
+	# shellcheck disable=SC2086  # $PIN: 0 or 3 words
+	"$BH" run --timeout 300 --out "$T/run" -- $PIN "$POOL" -j"$_j" \
 		--report "$T/pool" -- "$@" "$CLIENT" -k "$K" >"$T/out" 2>"$T/err"
 	v=$(sed -n 's/^ns_per_iter=\([0-9.]*\).*/\1/p' "$T/out")
 	[ -n "$v" ] || { say "  $_k: no figure: $(cat "$T/err")"; return; }
@@ -36,8 +45,9 @@ s1() {
 			done
 		done
 		clr
-		"$BH" run --timeout 300 --out "$T/run" -- "$CLIENT" --pingpong "$K" \
-			>"$T/out" 2>/dev/null
+		# shellcheck disable=SC2086
+		"$BH" run --timeout 300 --out "$T/run" -- $PIN "$CLIENT" \
+			--pingpong "$K" >"$T/out" 2>/dev/null
 		v=$(sed -n 's/^ns_per_iter=\([0-9.]*\).*/\1/p' "$T/out")
 		[ -n "$v" ] && rec s1.floor "$(calc "$v / 1000")"
 		say "  run $r: -j3 $(tail_of s1.plain.j3) / $(tail_of s1.wrap.j3) / $(tail_of s1.jp.j3) us (plain/wrap/jp), -j2 jp $(tail_of s1.jp.j2) us, floor $(tail_of s1.floor) us"
