@@ -531,3 +531,18 @@ int tree_pressure(const char *root, int window_ms)
 	}
 	return fd;
 }
+
+int64_t tree_stall(int fd)
+{
+	char buf[256], *t;
+	ssize_t n;
+
+	do
+		n = pread(fd, buf, sizeof buf - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	t = strstr(buf, "total=");	/* the first line is "some" */
+	return t ? (int64_t)strtoll(t + 6, NULL, 10) : -1;
+}

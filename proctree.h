@@ -58,6 +58,10 @@ int tree_runnable(const char *root, pid_t pid, int how);
  */
 int tree_pressure(const char *root, int window_ms);
 
+/* The "some" stall total (microseconds) the trigger FD's file holds now,
+ * or -1. */
+int64_t tree_stall(int fd);
+
 /*
  * Is a task of PID's tree blocked waiting to read the pipe or fifo whose
  * inode is DEV/INO (the command's token pipe)?  Read from each task's

@@ -47,6 +47,7 @@ struct proxy {
 	int tree;		/* proctree.h's way down /proc; TREE_NONE: off */
 	int psi;		/* its CPU pressure trigger, or -1: timed looks */
 	int psi_ms;		/* the trigger's window */
+	int64_t psi_stall;	/* its stall total (us) when last armed or fired */
 	struct charge charge;
 	unsigned char charged[CHARGE_MAX]; /* their bytes, CHARGE.charged */
 	struct lease lease;	/* the command's jobserver and its tokens */

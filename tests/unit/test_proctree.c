@@ -298,6 +298,32 @@ static void pressure_trigger(void **state)
 	assert_memory_equal(buf, "some 400000 4000000", n);
 }
 
+/* The stall total a fired trigger is checked against: the "some" line's. */
+static int stall_of(const char *text)
+{
+	char path[512];
+	int fd;
+	int64_t v;
+
+	put("/proc/pressure/cpu", text);
+	snprintf(path, sizeof path, "%s/proc/pressure/cpu", root);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	v = tree_stall(fd);
+	close(fd);
+	return (int)v;
+}
+
+static void stall_total(void **state)
+{
+	(void)state;
+	assert_int_equal(stall_of("some avg10=0.00 avg60=0.00 avg300=0.00 "
+				  "total=12345\nfull avg10=0.00 avg60=0.00 "
+				  "avg300=0.00 total=7\n"), 12345);
+	assert_int_equal(stall_of("nonsense\n"), -1);
+	assert_int_equal(stall_of(""), -1);
+}
+
 /* ---- tree_waits ------------------------------------------------------ */
 
 #ifdef __linux__
@@ -543,6 +569,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fake_children, setup, teardown),
 		cmocka_unit_test_setup_teardown(pressure_trigger, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(stall_total, setup, teardown),
 		cmocka_unit_test_teardown(real_tree_waits_for_its_pipe,
 					  kill_groups),
 		cmocka_unit_test_setup_teardown(fake_tree_idle_or_waiting, setup,
