@@ -95,7 +95,14 @@ def until(cond, what, secs=30):
     while not cond():
         if time.monotonic() - t > secs:
             sys.exit("keep: %s: not within %d s" % (what, secs))
-        select.select([], [], [], 0.005)
+        time.sleep(0.005)
+
+
+def readable(fd, secs):
+    """poll, never select: select breaks on fds >= FD_SETSIZE."""
+    p = select.poll()
+    p.register(fd, select.POLLIN)
+    return bool(p.poll(secs * 1000))
 
 
 def logged(log, text):
@@ -198,8 +205,8 @@ def main():
                 if "made its token pipe bigger" in f.read():
                     seen = True
                     break
-            select.select([], [], [], 0.01)
-        took = bool(select.select([r], [], [], 5)[0]) and os.read(r, 1)
+            time.sleep(0.01)
+        took = readable(r, 5) and os.read(r, 1)
         if took:
             os.write(w, b"+")
         print("bigpipe: pipe of %d bytes; daemon's line %s; token %s"

@@ -328,12 +328,16 @@ static void stall_total(void **state)
 
 #ifdef __linux__
 /* A child blocked in call NR on pipe A (B open too, in a poll for
- * writing only), and its
- * parent asleep in wait(): a tree of two under the returned pid. */
+ * writing only), and its parent asleep in wait(): a tree of two under
+ * the returned pid.  The pselect stands in for GNU make's own wait for a
+ * token, which tree_waits must recognise; jobproxy itself never selects
+ * (an fd at or above FD_SETSIZE would write past the set). */
 static pid_t blocked_in(long nr, int a, int b)
 {
-	pid_t pid = fork();
+	pid_t pid;
 
+	assert_true(a >= 0 && a < FD_SETSIZE);
+	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		setpgid(0, 0);
