@@ -221,18 +221,25 @@ static void expire_nowait(struct lease *L, int64_t now, int *timeout)
 	nowait_withdrew(&L->nw, now / 1000);
 }
 
-unsigned long lease_nowait_fill(struct lease *L, int64_t now, int *timeout)
+unsigned long lease_fill(struct lease *L, int64_t now)
 {
 	unsigned long n = 0, before;
 
-	if (!L->nowait || !nowait_fill_due(&L->nw, now / 1000, timeout))
-		return 0;
 	for (;;) {
 		before = L->parked;
 		if (!lease_offer(L, now) || L->parked == before)
-			break;	/* none free now (or its fifo is full) */
+			return n;	/* none free now (or it is full) */
 		n++;
 	}
+}
+
+unsigned long lease_nowait_fill(struct lease *L, int64_t now, int *timeout)
+{
+	unsigned long n;
+
+	if (!L->nowait || !nowait_fill_due(&L->nw, now / 1000, timeout))
+		return 0;
+	n = lease_fill(L, now);
 	nowait_fill_due(&L->nw, now / 1000, timeout);	/* the next one */
 	return n;
 }

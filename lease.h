@@ -108,6 +108,10 @@ int lease_wants(struct lease *L, int64_t now, int *timeout);
 /* Take one token from the upstream and park it: 1, or 0 when none came. */
 int lease_offer(struct lease *L, int64_t now);
 
+/* Park every token the upstream gives without waiting, while the pipe
+ * or fifo takes them: how many. */
+unsigned long lease_fill(struct lease *L, int64_t now);
+
 /* Nowait: a fill due at NOW?  Then park every token the upstream gives
  * without waiting: how many. */
 unsigned long lease_nowait_fill(struct lease *L, int64_t now, int *timeout);

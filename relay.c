@@ -295,19 +295,6 @@ struct round {
 	int n, want, parent, lease, psi;
 };
 
-/* A greedy lease (lease.h): the rest of our pool's free tokens parked
- * too, while the fifo takes them.  0: nothing more to offer. */
-static int greedy_fill(struct proxy *P, int64_t now)
-{
-	unsigned long before;
-
-	do
-		before = P->lease.parked;
-	while (P->lease.greedy && P->up.free > 0 &&
-	       lease_offer(&P->lease, now) && P->lease.parked > before);
-	return 0;
-}
-
 /* What to wait for this round; a token of our own pool is parked at
  * once.  The poll() timeout. */
 static int prepare(struct proxy *P, struct round *r, int64_t now)
@@ -333,9 +320,11 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 	if (offer && P->up.counter && P->up.free > 0 &&
 	    !gate_ask(&P->gate, &timeout))
 		offer = 0;
-	else if (offer && P->up.counter && lease_offer(&P->lease, now))
-		offer = greedy_fill(P, now);
-	else if (!offer || (P->up.counter && P->up.free <= 0))
+	else if (offer && P->up.counter && lease_offer(&P->lease, now)) {
+		if (P->lease.greedy)	/* lease.h: the rest of our pool too */
+			lease_fill(&P->lease, now);
+		offer = 0;
+	} else if (!offer || (P->up.counter && P->up.free <= 0))
 		gate_quiet(&P->gate);
 	r->n = 0;
 	r->want = r->parent = r->psi = -1;
@@ -411,20 +400,20 @@ static void dispatch(struct proxy *P, struct round *r,
 
 void relay(struct proxy *P)
 {
+	const struct masq_tool *tool;
 	struct round r;
+	int nowait;
 
 	/* --charge: where it can, no look before the CPU is contended */
 	if (P->tree != TREE_NONE && arm(P))
 		charge_by_pressure(&P->charge);
-	/* Our own pool and no budget to ask token by token: a fifo client
-	 * that never waits (ninja) gets all of it parked (lease.h). */
-	P->lease.greedy = P->lease.js.fifo && P->up.counter && !P->gate.on &&
-			  masq_lookup(P->argv[0]) &&
-			  masq_lookup(P->argv[0])->nowait;
-	/* The same below a parent jobserver: nowait.h. */
-	P->lease.nowait = P->lease.js.fifo && !P->up.counter &&
-			  masq_lookup(P->argv[0]) &&
-			  masq_lookup(P->argv[0])->nowait;
+	/* A fifo client that never waits (ninja): of our own pool with no
+	 * budget to ask token by token, it gets all of it parked (lease.h);
+	 * below a parent jobserver, what nowait.h decides. */
+	tool = masq_lookup(P->argv[0]);
+	nowait = P->lease.js.fifo && tool && tool->nowait;
+	P->lease.greedy = nowait && P->up.counter && !P->gate.on;
+	P->lease.nowait = nowait && !P->up.counter;
 
 	P->look = tree_usable("");
 	while (!P->exited) {
