@@ -220,15 +220,20 @@ t_absent_tool_not_found() {
 	echo "  $n absent tools looked for"
 }
 
+# ninja 1.13 or newer (a real jobserver client; tests/tools/ninja.sh
+# fetches it) as bin/ninja here, or skip saying why.
+ninja_bin() {
+	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
+		skip "$NINJA"
+	mkdir bin && ln -s "$NINJA" bin/ninja
+}
+
 # cmake -G Ninja looks for ninja-build before ninja and records the first
 # it finds: a ninja-build link with no ninja-build behind it made every
 # such build fail ("ninja-build: not found", 127).
 t_cmake_ninja_generator() {
 	need_tool cmake
-	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
-		skip "$NINJA"
-	mkdir bin
-	ln -s "$NINJA" bin/ninja
+	ninja_bin
 	PATH=$PWD/bin:$PATH
 	command -v ninja-build >/dev/null && skip "ninja-build is installed here"
 	printf 'cmake_minimum_required(VERSION 3.13)\nproject(p NONE)\nadd_custom_target(t ALL COMMAND echo built)\n' \
@@ -253,10 +258,8 @@ t_no_insert_path() {
 # `jobproxy -j 2 ninja` (fifo): 8 jobs of 1 s, at most 2 at once, pool
 # whole; and a make 4.3 on a ninja edge works and gets a pipe.
 t_ninja_j2() {
-	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
-		skip "$NINJA"
-	mkdir bin S
-	ln -s "$NINJA" bin/ninja
+	ninja_bin
+	mkdir S
 	{
 		printf 'rule t\n  command = %s %s/S --ms 1000\n' "$TJOB" "$PWD"
 		for i in 1 2 3 4 5 6 7 8; do printf 'build o%s: t\n' $i; done
@@ -276,10 +279,8 @@ t_ninja_j2() {
 # the 3 wait there, each l waits until all 4 run at once (tjob --need),
 # so a token missing when w ends is a failure, not a slow run.
 t_ninja_fanout_after_serial() {
-	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
-		skip "$NINJA"
-	mkdir bin W L
-	ln -s "$NINJA" bin/ninja
+	ninja_bin
+	mkdir W L
 	cat >build.ninja <<EOF
 rule w
   command = timeout 20 $TJOB --client parked=3 || touch $PWD/unparked
@@ -298,10 +299,8 @@ EOF
 
 t_ninja_edge_make43() {
 	need_make43
-	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
-		skip "$NINJA"
-	mkdir bin sub
-	ln -s "$NINJA" bin/ninja
+	ninja_bin
+	mkdir sub
 	printf 'all: a b\na b:\n\t@echo "sub: $@ [$$MAKEFLAGS]"\n' >sub/Makefile
 	printf 'rule sub\n  command = make -s -C sub\nbuild s: sub\n' >build.ninja
 	PATH=$PWD/bin:$PATH "$JP" -j 4 ninja >out 2>&1
@@ -322,10 +321,8 @@ t_ninja_edge_make43() {
 # make: its jobs a1..a4 after ninja run at once too.  Either way make
 # counts its pool whole at exit (no INTERNAL line).  $1: the make.
 ninja_under_make() {
-	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
-		skip "$NINJA"
-	mkdir bin L A
-	ln -s "$NINJA" bin/ninja
+	ninja_bin
+	mkdir L A
 	cat >build.ninja <<EOF
 rule w
   command = timeout 20 $TJOB --client parked=3 || touch $PWD/unparked
@@ -359,10 +356,8 @@ EOF
 # says they are free again, jobproxy must look at the parent by itself.
 t_ninja_after_siblings_under_make44() {
 	need_make44
-	NINJA=$(sh "$ROOT/tests/tools/ninja.sh" "$ROOT/build/ninja" 2>&1) ||
-		skip "$NINJA"
-	mkdir bin L S
-	ln -s "$NINJA" bin/ninja
+	ninja_bin
+	mkdir L S
 	cat >build.ninja <<EOF
 rule w
   command = timeout 20 $TJOB --client wait=$PWD/S/s1 wait=$PWD/S/s2 wait=$PWD/S/s3 parked=3 || touch $PWD/unparked
