@@ -166,12 +166,13 @@ unsigned long lease_withdraw(struct lease *L)
  * swallowed.  Read in bulk: the fifo is cut to one page, so a client that
  * writes a page or more waits in write() until that page is read empty.
  */
-static void trim(struct lease *L)
+static unsigned long trim(struct lease *L)
 {
 	unsigned char buf[4096], up[4096];
 	unsigned long excess, k;
 	long n, i;
 	int rounds = 0;
+	unsigned long out = 0;
 
 	/* Events first: a write after this point wakes us again. */
 	js_watch_drain(L->js.watch);
@@ -189,6 +190,7 @@ static void trim(struct lease *L)
 				 excess < sizeof buf ? excess : sizeof buf);
 		if (n <= 0)
 			break;	/* the client was faster */
+		out += (unsigned long)n;
 		for (i = 0, k = 0; i < n; i++)
 			k += (unsigned long)tok_withdrew_byte(&L->tok, &up[k]);
 		up_put(L->up, up, k);
@@ -196,6 +198,7 @@ static void trim(struct lease *L)
 		traced(L, "refused over-return", (unsigned long)n - k);
 	}
 	L->parked = unread(L);
+	return out;
 }
 
 /* Nowait (nowait.h), after a trim: what the client did since we last
@@ -383,12 +386,17 @@ void lease_ready(struct lease *L, const struct pollfd *pfd, int64_t now,
 
 	L->npoll = 0;
 	if (L->js.fifo) {
-		unsigned long before = L->parked;
+		unsigned long before = L->parked, out = trim(L);
 
-		trim(L);
 		if (L->nowait)
 			nowait_news(L, before, now);
-		if (L->parked < before || L->tok.taken > L->parked)
+		/* A sign of life: the client took what was parked, or wrote
+		 * returns (kept, or taken out by the trim).  Not the event of
+		 * our own parking write, which the watch reports too: taken
+		 * for one while the client held a token, it restarted the
+		 * offer at once after every idle take-back (30 wakeups a
+		 * second for a make asleep with one job on a token). */
+		if (L->parked != before || out)
 			offer_hungry(&L->offer);
 		return;
 	}

@@ -63,6 +63,32 @@ t_idle_nested_tree_no_token() {
 	one_idle make -s
 }
 
+# A fifo child (make 4.4) asleep while one of its jobs holds a token of
+# ours: returns and parked tokens share its fifo, and our own parking
+# write is an event there too.  It was taken for a sign of life (the
+# client held tokens), which reset the back-off: a token parked and taken
+# back every 70 ms, 30 wakeups a second.  Job a runs on the implicit slot,
+# b on a token and ends with a.
+t_idle_fifo_child_holding_a_token() {
+	need_make44
+	need_tool python3
+	# shellcheck disable=SC2016  # $$ and $(D) are make's
+	printf '%s\n' 'all: a b' \
+		'a: ; @echo $$$$ >$(D).pid; exec sleep 600' \
+		'b: ; @while [ ! -s $(D).pid ]; do sleep 0.05; done; exec tail --pid=$$(cat $(D).pid) -f /dev/null' \
+		>Makefile
+	$POOL --style fifo -j8 --report r -- python3 "$IDLE" one 5 "$JP" \
+		--trace=tr "$M44" -s >out 2>err || die "idle.py: $(cat err)"
+	w=$(sed -n 's/.*wakeups=\([0-9]*\).*/\1/p' out)
+	echo "  wakeups in 5 s after the first second: $w"
+	[ "$w" -le 7 ] || die "$w wakeups in 5 s: more than one a second"
+	from=$(sed -n 's/.*from=\([0-9]*\).*/\1/p' out)
+	to=$(sed -n 's/.*to=\([0-9]*\).*/\1/p' out)
+	expect "tokens taken for the idle tree after its first second" \
+		"$(took tr "$from" "$to")" 0
+	expect "root pool at the end" "$(field end r)" 7
+}
+
 # 50 idle children on one -j8 pool: the tokens they keep out of it,
 # sampled every 2 ms over 3 s, average under 0.1 (it was 1.0: a probe
 # parked a token every second for 20 ms, children in phase).
