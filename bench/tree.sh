@@ -278,9 +278,11 @@ s4() {
 		[ -f "$T/st.make" ] && sp=${sp:-0}
 		[ -f "$T/st.jp" ] && sj=${sj:-0}
 	fi
-	row "4-footprint -j$FJ" "peak RSS KiB (plain: the largest make; else the wrapper)" \
-		"$(fig s4.plain.rss)" "$(fig s4.wrap.rss)" "$(fig s4.jp.rss)" - "jobproxy < 1024" \
-		"$(met "$(med s4.jp.rss)" "<" 1024)"
+	# The 1 MiB target is judged on the static builds below: a dynamic
+	# glibc process maps and touches more than that of shared libc pages
+	# whatever it does (the do-nothing wrapper's figure, beside it).
+	row "4-footprint -j$FJ" "peak RSS KiB (plain: the largest make; else the wrapper; dynamic glibc)" \
+		"$(fig s4.plain.rss)" "$(fig s4.wrap.rss)" "$(fig s4.jp.rss)" - - - r
 	row "4-footprint -j$FJ" "  of it private (RssAnon) KiB" - - "$(fig s4.jp.anon)" - - -
 	row "4-footprint -j$FJ" "  proportional (Pss) KiB" - - "$(fig s4.jp.pss)" - - -
 	row "4-footprint -j$FJ" "peak RSS KiB, make STATIC=1 (glibc) build" - - \
