@@ -222,19 +222,28 @@ static void on_signal(int signo, siginfo_t *si, void *ctx)
 	errno = saved;
 }
 
-/* Put our handler on SIGNO (saving the inherited action): 1 if done. */
+/* Put our handler on SIGNO (saving the inherited action, in the same
+ * call: one system call a signal, some 60 of them at every start): 1 if
+ * done. */
 static int take(int signo, const struct sigaction *sa)
 {
 	if (signo <= 0 || signo >= MAXSIG)
 		return 0;
-	if (sigaction(signo, NULL, &S.old[signo]) < 0 ||
-	    sigaction(signo, sa, NULL) < 0)
+	if (sigaction(signo, sa, &S.old[signo]) < 0)
 		return raw_take(signo);	/* or not a signal we may catch */
 	S.changed[signo] = 1;
 	sigaddset(&S.handled, signo);
 	if (S.all && !S.rawready && ksig(signo, NULL, &S.rawours) == 0)
 		S.rawready = 1;
 	return 1;
+}
+
+/* Give SIGNO its inherited action back, as if never taken. */
+static void untake(int signo)
+{
+	sigaction(signo, &S.old[signo], NULL);
+	S.changed[signo] = 0;
+	sigdelset(&S.handled, signo);
 }
 
 static int install(int all)
@@ -269,17 +278,15 @@ static int install(int all)
 	sigemptyset(&S.handled);
 	sigemptyset(&S.ignored);
 	for (i = 1; all && i <= last_signal(); i++) {
-		struct sigaction now;
-
 		if (i == SIGKILL || i == SIGSTOP || i == SIGCHLD)
 			continue;
-		if (sigaction(i, NULL, &now) < 0) {
-			raw_take(i);	/* one libc keeps for itself */
+		/* take() falls back to rt_sigaction for a signal libc keeps
+		 * for itself; S.old then stays as memset, not SIG_IGN. */
+		if (!take(i, &sa) || S.old[i].sa_handler != SIG_IGN)
 			continue;
-		}
-		if (now.sa_handler == SIG_IGN && (i == SIGTTIN || i == SIGTTOU))
-			continue;
-		if (take(i, &sa) && now.sa_handler == SIG_IGN)
+		if (i == SIGTTIN || i == SIGTTOU)
+			untake(i);	/* ignored: a background job's */
+		else
 			sigaddset(&S.ignored, i);
 	}
 	for (i = 0; !all && i < (int)NDAEMON; i++) {
