@@ -67,7 +67,7 @@
 #   BENCH_FOOT_J=4        -jN of scenario 4
 #   BENCH_HERD_N="100 300 1000"  clients alive at once (scenario 5)
 #   BENCH_SCALE_J=8       their root pool (and scenario 8's)
-#   BENCH_HERD_US=2000    us each herd client holds each of its tokens
+#   BENCH_HERD_US=500     us each herd client holds each of its tokens
 #   BENCH_REAL_J="2 4"    -jN of scenario 6
 #   BENCH_REAL_RUNS=3     rounds of scenario 6 (minutes each)
 #   BENCH_REAL_PKG=grep   Debian source package of scenario 6
@@ -91,7 +91,7 @@ CJ=${BENCH_CRASH_J:-8}
 FJ=${BENCH_FOOT_J:-4}
 HN=${BENCH_HERD_N:-100 300 1000}
 SJ=${BENCH_SCALE_J:-8}
-HU=${BENCH_HERD_US:-2000}
+HU=${BENCH_HERD_US:-500}
 RJ=${BENCH_REAL_J:-2 4}
 RRUNS=${BENCH_REAL_RUNS:-3}
 PKG=${BENCH_REAL_PKG:-grep}

@@ -8,11 +8,16 @@
 # the pool, or on its wrapper's pipe while the wrapper waits on the pool),
 # and gives the tokens back, one write each: the release.  Each client
 # then takes and gives back 5 tokens and holds each $HU us (a job's worth
-# of work in its slot, asleep: bench/client.c --hold-us), so the clients
-# need N * 5 * $HU us / ($SJ - 1) tokens' worth of time and a ratio is not
-# a ratio of start-up costs alone.  The wall time judged is the whole
-# run, from the first fork until all exited (the figures issue 15 set its
-# target by); the part from the release on, where the herd is, is shown
+# of work in its slot, asleep: bench/client.c --hold-us), so the work
+# alone takes N * 5 * $HU / ($SJ - 1) us at best and a ratio is not a
+# ratio of start-up costs alone (with no work the do-nothing wrapper
+# alone is about 2x).  BENCH_HERD_US's default, 500, is the work at which the
+# jobproxy of before epoll (commit 97e8de5: every wrapper poll()s the
+# pool) shows issue 15's herd here: 2.4-2.7x the bare clients' wall time
+# at N = 1000, context switches per client growing with N (README,
+# "Measured").  The wall time judged is the whole run, from the first
+# fork until all exited (the figures issue 15 set its target by); the
+# part from the release on, where the herd is, is shown
 # beside it.  The figures of one run are the keys s5.N.MODE.KEY of
 # raw.txt (herd_one); the rows come from them alone (herd_rows), so
 # another way of producing the same keys can take this scenario's place.
