@@ -29,11 +29,19 @@
  *       strace -c -p PARENT runs over a second window of the same length
  *       and its summary goes to FILE.  Gives the tokens back.
  *
- *   bh scale -n N [--timeout SEC] --dir DIR [--out FILE] -- CMD...
+ *   bh scale -n N [--hungry] [--timeout SEC] --dir DIR [--out FILE] -- CMD...
  *       Start N copies of CMD (stdout to /dev/null), with BENCH_READY and
  *       BENCH_LOCK set for client's barrier.  When all N said ready (or
  *       --timeout, default 120, ran out), sum the RSS and PSS of every
- *       process below us, release the barrier, reap them all.  Writes
+ *       process below us, release the barrier, reap them all.
+ *       --hungry: a barrier that keeps the clients hungry, as a build's
+ *       waiting jobs are.  Before the first fork take every free token of
+ *       the jobserver in OUR MAKEFLAGS; start the clients with BENCH_READY
+ *       only, so each goes from its ready byte straight to its acquire and
+ *       blocks there (on the pool, or on its wrapper's pipe while the
+ *       wrapper waits on the pool); the release is giving the tokens
+ *       back, one write() each, as a make ending jobs does (held=T in
+ *       the output: how many).  Writes
  *       cpu_ms csw (CPU time and context switches of all of them, from
  *       their rusage) n ready ready_ms run_ms total_ms rss_kb pss_kb
  *       rss_top_kb pss_top_kb failed timeout leftover.
@@ -631,6 +639,52 @@ static void sample_free(long settle, long hold, struct sampled *s)
 	s->mean = (double)sum / (double)s->n;
 }
 
+/* The tokens `bh scale --hungry` holds back until the release. */
+struct held {
+	int on;
+	struct bjs j;
+	int n;
+	unsigned char tok[4096];
+};
+
+/* Take every free token of the jobserver in MAKEFLAGS.  Nothing else
+ * runs on the pool yet (no client is started), so the bytes FIONREAD
+ * counts are all ours to read, and a blocking read cannot hang. */
+static int hold_all(struct held *h)
+{
+	const char *why;
+	int avail, got = 0;
+
+	if (bjs_open(&h->j, &why) < 0) {
+		fprintf(stderr, "bh scale --hungry: %s\n", why);
+		return -1;
+	}
+	if (ioctl(h->j.rfd, FIONREAD, &avail) < 0)
+		die("FIONREAD on the jobserver");
+	if (avail > (int)sizeof h->tok)
+		avail = (int)sizeof h->tok;
+	while (got < avail) {
+		int b = bjs_take(&h->j);
+
+		if (b < 0)
+			die("take a free token");
+		h->tok[got++] = (unsigned char)b;
+	}
+	h->n = got;
+	return 0;
+}
+
+/* The release: every token back, one write each (as a make whose jobs
+ * end returns them), each a wake-up of whoever waits on the pool. */
+static void give_all(struct held *h)
+{
+	int i;
+
+	for (i = 0; i < h->n; i++)
+		if (bjs_give(&h->j, h->tok[i]) < 0)
+			die("give a token back");
+}
+
 static int cmd_scale(int argc, char **argv)
 {
 	long n = 0, i;
@@ -649,10 +703,15 @@ static int cmd_scale(int argc, char **argv)
 	static pid_t d[MAXDESC];
 	long hold = 0, settle = 0;
 	struct sampled smp;
+	struct held hungry = { 0, { -1, -1 }, 0, { 0 } };
 
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			break;
+		if (!strcmp(argv[i], "--hungry")) {
+			hungry.on = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			usage();
 		if (!strcmp(argv[i], "-n"))
@@ -672,6 +731,8 @@ static int cmd_scale(int argc, char **argv)
 	}
 	if (i >= argc - 1 || n < 1 || !dir)
 		usage();
+	if (hungry.on && hold_all(&hungry) < 0)
+		return 3;
 	argv += i + 1;
 	/* Room for n children and their children. */
 	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
@@ -689,10 +750,13 @@ static int cmd_scale(int argc, char **argv)
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (rfd < 0 || lfd < 0 || devnull < 0)
 		die("open");
-	if (flock(lfd, LOCK_EX) < 0)
+	if (!hungry.on && flock(lfd, LOCK_EX) < 0)
 		die("flock");
 	setenv("BENCH_READY", ready, 1);
-	setenv("BENCH_LOCK", lock, 1);
+	if (hungry.on)
+		unsetenv("BENCH_LOCK");
+	else
+		setenv("BENCH_LOCK", lock, 1);
 	pids = calloc((size_t)n, sizeof *pids);
 	if (!pids)
 		die("calloc");
@@ -766,8 +830,11 @@ static int cmd_scale(int argc, char **argv)
 	}
 	t_measure = now_ns();
 	sample_free(settle, hold, &smp);
-	flock(lfd, LOCK_UN);
 	t_rel = now_ns();
+	if (hungry.on)
+		give_all(&hungry);
+	else
+		flock(lfd, LOCK_UN);
 	/* reap; a child that failed counts */
 	deadline = t_rel + (long long)(timeout * 1e9);
 	for (;;) {
@@ -810,6 +877,8 @@ static int cmd_scale(int argc, char **argv)
 		(t_end - t_rel) / 1e6,
 		((t_ready - t0) + (t_end - t_rel)) / 1e6, nd, rss, pss,
 		rss_top, pss_top, failed, timed_out, leftover);
+	if (hungry.on)
+		fprintf(f, "held=%d\n", hungry.n);
 	if (smp.n > 0)
 		fprintf(f, "free_mean=%.4f\nfree_min=%ld\nfree_samples=%ld\n",
 			smp.mean, smp.min, smp.n);

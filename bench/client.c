@@ -1,9 +1,12 @@
 /*
  * client - a minimal jobserver client for the jobproxy bench.
  *
- *   client [-k K] [-w WARMUP] [--timeout SEC]
+ *   client [-k K] [-w WARMUP] [--hold-us U] [--timeout SEC]
  *       Find the jobserver in MAKEFLAGS, then K times: read 1 byte from
- *       its R fd (acquire), write it back to W (release).  Prints
+ *       its R fd (acquire), write it back to W (release).  With
+ *       --hold-us U each token is held U microseconds (nanosleep: a job
+ *       that occupies its slot without using the CPU) before it goes
+ *       back, so N clients on J slots take about N*K*U/J of work.  Prints
  *       "ns_per_iter=F k=K" on stdout: wall time of the K loops / K.
  *       WARMUP loops (default K/20, at most 1000) run first, not timed.
  *
@@ -30,6 +33,7 @@
 
 static struct bjs J;
 static volatile sig_atomic_t held = -1;	/* the byte we hold, or -1 */
+static long hold_us;	/* --hold-us: the job each token is for */
 
 static long long now_ns(void)
 {
@@ -63,6 +67,15 @@ static void die(const char *what)
 	exit(1);
 }
 
+/* The job a token is for: U us asleep in its slot (EINTR: the rest). */
+static void job(void)
+{
+	struct timespec ts = { hold_us / 1000000, (hold_us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 static void loops(long n)
 {
 	long i;
@@ -73,6 +86,8 @@ static void loops(long n)
 		if (b < 0)
 			die("acquire");
 		held = b;
+		if (hold_us > 0)
+			job();
 		if (bjs_give(&J, b) < 0)
 			die("release");
 		held = -1;
@@ -161,6 +176,8 @@ int main(int argc, char **argv)
 			k = atol(argv[++i]);
 		else if (!strcmp(argv[i], "-w") && i + 1 < argc)
 			warm = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--hold-us") && i + 1 < argc)
+			hold_us = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--pingpong") && i + 1 < argc) {
@@ -169,7 +186,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else {
 			fprintf(stderr, "usage: client [-k K] [-w WARMUP] "
-				"[--timeout SEC] | client --pingpong K\n");
+				"[--hold-us U] [--timeout SEC] | "
+				"client --pingpong K\n");
 			return 2;
 		}
 	}

@@ -35,9 +35,12 @@
 #   4 footprint  peak RSS and CPU of one jobproxy in front of a -j4 build;
 #              its wakeups while the child sleeps holding a token
 #   5 herd     N clients (BENCH_HERD_N) alive at once on one -j8 pool, each
-#              bare, behind nullwrap, behind a jobproxy: wall time, context
-#              switches per client (targets: wall 1.5x unwrapped at the
-#              largest N; switches per client flat in N); and 20 clients
+#              bare, behind nullwrap, behind a jobproxy, hungry at a
+#              barrier that holds the pool's tokens, then 5 tokens each,
+#              each held BENCH_HERD_US us: wall time, context switches per
+#              client (targets: wall 1.5x unwrapped at the largest N;
+#              switches per client flat in N); the same clients asleep at
+#              a flock() barrier, no work (information); and 20 clients
 #              that use their tokens first, then wait for each other (the
 #              hoard)
 #   6 real     GNU grep (Debian source package, automake SUBDIRS) built
@@ -64,6 +67,7 @@
 #   BENCH_FOOT_J=4        -jN of scenario 4
 #   BENCH_HERD_N="100 300 1000"  clients alive at once (scenario 5)
 #   BENCH_SCALE_J=8       their root pool (and scenario 8's)
+#   BENCH_HERD_US=500     us each herd client holds each of its tokens
 #   BENCH_REAL_J="2 4"    -jN of scenario 6
 #   BENCH_REAL_RUNS=3     rounds of scenario 6 (minutes each)
 #   BENCH_REAL_PKG=grep   Debian source package of scenario 6
@@ -87,6 +91,7 @@ CJ=${BENCH_CRASH_J:-8}
 FJ=${BENCH_FOOT_J:-4}
 HN=${BENCH_HERD_N:-100 300 1000}
 SJ=${BENCH_SCALE_J:-8}
+HU=${BENCH_HERD_US:-500}
 RJ=${BENCH_REAL_J:-2 4}
 RRUNS=${BENCH_REAL_RUNS:-3}
 PKG=${BENCH_REAL_PKG:-grep}
