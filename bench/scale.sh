@@ -29,7 +29,7 @@
 # herd_one N MODE [flock]: one run (flock: the flock barrier, no work)
 herd_one() {
 	_pre='' _k=s5 _bar=--hungry _us=$HU
-	case $2 in wrap) _pre=$NULLWRAP ;; jp) _pre=$JP ;; esac
+	case $2 in wrap) _pre=$NULLWRAP ;; jp) _pre=$JP ;; musl) _pre=$JPM ;; esac
 	[ "${3:-}" = flock ] && _k=s5f _bar='' _us=0
 	mkdir -p "$T/sc"
 	clr
@@ -84,6 +84,18 @@ herd_rows() {
 		row "5-herd n=$n -j$SJ" "CPU ms, all processes" "$(fig "s5.$n.plain.cpu_ms")" \
 			"$(fig "s5.$n.wrap.cpu_ms")" "$(fig "s5.$n.jp.cpu_ms")" - - -
 	done
+	# The same jobproxy sources linked statically with musl (make static):
+	# no dynamic loader, no glibc start-up, which is most of what one more
+	# process per client costs here (scenario 9).
+	if [ -n "$JPM" ]; then
+		pair "s5.$hi.plain.total_ms" "s5.$hi.musl.total_ms" "s5.$hi.muslvs"
+		row "5-herd n=$hi -j$SJ" "  the same, jobproxy the musl static build (make static)" \
+			"$(fig "s5.$hi.plain.total_ms")" "$(fig "s5.$hi.wrap.total_ms")" \
+			"$(fig "s5.$hi.musl.total_ms")" "$(fig "s5.$hi.muslvs")x unwrapped" \
+			"<= 1.5x unwrapped" "$(met "$(med "s5.$hi.muslvs")" "<=" 1.5)" r
+	else
+		row "5-herd n=$hi -j$SJ" "musl static build: skipped: $JPM_WHY" - - - - - - r
+	fi
 	row "5-herd n=$hi -j$SJ" "flock barrier, no work (info): ms from the release" \
 		"$(fig "s5f.$hi.plain.run_ms")" "$(fig "s5f.$hi.wrap.run_ms")" \
 		"$(fig "s5f.$hi.jp.run_ms")" - - - r
@@ -141,9 +153,16 @@ hoard() {
 s5() {
 	say "== 5 herd: n = $HN clients alive at once on a -j$SJ pool, hungry, 5 tokens x $HU us"
 	for hi in $HN; do :; done
+	JPM=$ROOT/build/musl/jobproxy
+	JPM_WHY=$(musl_build) || { JPM=; say "  musl: skipped: $JPM_WHY"; }
 	for r in $(runs); do
 		for n in $HN; do
-			for m in $(modes "$r"); do
+			_ms=$(modes "$r")
+			# musl at the largest N, in the round's order too
+			[ "$n" = "$hi" ] && [ -n "$JPM" ] && _ms="musl $_ms"
+			[ $((r % 2)) = 0 ] && [ "$n" = "$hi" ] && [ -n "$JPM" ] &&
+				_ms="$(modes "$r") musl"
+			for m in $_ms; do
 				herd_one "$n" "$m"
 				say "  run $r n=$n $m: $(tail_of "s5.$n.$m.total_ms") ms ($(tail_of "s5.$n.$m.run_ms") from the release), $(tail_of "s5.$n.$m.csw") switches, $(tail_of "s5.$n.$m.ready") alive"
 			done
