@@ -326,6 +326,14 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 		offer = 0;
 	} else if (!offer || (P->up.counter && P->up.free <= 0))
 		gate_quiet(&P->gate);
+	/* A parent jobserver: the command took what was parked; a spare
+	 * token waiting in the parent's pipe is read at once, without the
+	 * round trip through the wait (an epoll_ctl pair to swap the entries
+	 * and a wake).  Once: a round after one that waited on the parent's
+	 * fd already knows it had nothing when it slept. */
+	if (offer && r->parent < 0 && up_nowait(&P->up) &&
+	    lease_offer(&P->lease, now))
+		offer = 0;
 	r->n = 0;
 	r->want = r->parent = r->psi = -1;
 	r->pfd[r->n++] = (struct pollfd){ P->sigfd, POLLIN, 0 };
@@ -416,6 +424,7 @@ void relay(struct proxy *P)
 	P->lease.nowait = nowait && !P->up.counter;
 
 	P->look = tree_usable("");
+	r.parent = -1;		/* prepare(): no round waited on it yet */
 	while (!P->exited) {
 		int timeout;
 
