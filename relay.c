@@ -330,10 +330,13 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 	 * token waiting in the parent's pipe is read at once, without the
 	 * round trip through the wait (an epoll_ctl pair to swap the entries
 	 * and a wake).  Once: a round after one that waited on the parent's
-	 * fd already knows it had nothing when it slept. */
+	 * fd already knows it had nothing when it slept.  (lease_expire()
+	 * above set no clock for a token parked only now.) */
 	if (offer && r->parent < 0 && up_nowait(&P->up) &&
-	    lease_offer(&P->lease, now))
+	    lease_offer(&P->lease, now)) {
 		offer = 0;
+		lease_timers(&P->lease, now, &timeout);	/* its idle clock */
+	}
 	r->n = 0;
 	r->want = r->parent = r->psi = -1;
 	r->pfd[r->n++] = (struct pollfd){ P->sigfd, POLLIN, 0 };
