@@ -363,6 +363,15 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
  * held) would wait there unseen by the others, asleep, until the next
  * write, which may never come.  So read one and write it back at once: that
  * write wakes the next waiter, which takes it or passes it on in turn.
+ *
+ * It cannot be skipped when the wake looks like it had another cause (a
+ * return kept parked in the same round): the wait is level-triggered and
+ * does not say which event woke us, and a readable parent fd may be the
+ * one wake its write had.  It is made rare instead: prepare() reads a
+ * token already in the pipe before it registers, so the fd is waited on
+ * only while nothing is parked and the parent had nothing; a token is
+ * left to pass on only when a return kept in the very round of the
+ * parent's write parked one, or one write brought several.
  */
 static void pass_on(struct proxy *P)
 {
