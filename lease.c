@@ -276,17 +276,49 @@ void lease_expire(struct lease *L, int64_t now, int *timeout)
 		offer_parked(&L->offer, now / 1000);
 }
 
+/* Pipe style: how many of our tokens still wait in the token pipe. */
+static unsigned long refresh(struct lease *L, int emptied,
+			     struct lease_news *news)
+{
+	L->parked = unread(L);
+	if (L->parked == 0) {
+		offer_hungry(&L->offer);
+	} else if (emptied) {
+		/* Room, yet our token is still there: a bigger pipe.  (Only
+		 * we write into it, and not since poll() reported room.) */
+		L->js.oneslot = 0;
+		news->grown = 1;
+	}
+	return L->parked;
+}
+
+/* Park the N bytes at B in one write: a client asleep in read() is woken
+ * once for all of them.  How many went in: all or none, as a pipe takes a
+ * write of up to PIPE_BUF bytes. */
+static unsigned long park(struct lease *L, const unsigned char *b,
+			  unsigned long n)
+{
+	ssize_t w;
+
+	do
+		w = write(L->js.tok_w, b, n);
+	while (w < 0 && errno == EINTR);
+	return w > 0 ? (unsigned long)w : 0;
+}
+
 /*
  * Pipe style: the client wrote returns.  Pass on what it held, swallow
  * the rest; keep one for its next job when its pipe is empty (two for a
  * client that cycles faster than we wake, offer.h).  What goes up are the
- * upstream's own bytes, never the client's.
+ * upstream's own bytes, never the client's.  EMPTIED: poll() said the
+ * token pipe had room.
  */
-static void returns(struct lease *L, int64_t now, struct lease_news *news)
+static void returns(struct lease *L, int emptied, int64_t now,
+		    struct lease_news *news)
 {
 	char buf[256];
 	unsigned char up[256];
-	unsigned long in_pipe, keep, refused, fwd = 0;
+	unsigned long in_pipe, keep, refused, fwd = 0, k = 0;
 	ssize_t n, i;
 
 	do
@@ -298,20 +330,28 @@ static void returns(struct lease *L, int64_t now, struct lease_news *news)
 		L->ret_open = 0;
 		news->closed = 1;
 	}
+	/* Looked at after the returns: a token the client returned was
+	 * taken out of the pipe before, so a legitimate return is never
+	 * refused.  Nothing parked: we are the pipe's only writer, it is
+	 * empty, no need to look.  This look also tells whether room seen
+	 * meant a bigger pipe, before a kept return below refills it. */
+	in_pipe = L->parked ? refresh(L, emptied, news) : 0;
 	if (n <= 0)
 		return;
-	/* Read after the returns: a token the client returned was taken out
-	 * of the pipe before, so a legitimate return is never refused. */
-	in_pipe = js_pending(peek_fd(L));
 	for (i = 0; i < n; i++)
 		fwd += (unsigned long)tok_returned_byte(&L->tok, in_pipe,
 							&up[fwd]);
 	refused = (unsigned long)n - fwd;
 	keep = fwd ? (unsigned long)offer_keep(&L->offer, now) : 0;
-	while (fwd && in_pipe < keep && js_give(L->js.tok_w, up[fwd - 1])) {
-		tok_kept_byte(&L->tok, up[fwd - 1]);
-		fwd--;
-		L->parked = ++in_pipe;
+	k = keep > in_pipe ? keep - in_pipe : 0;
+	if (k > fwd)
+		k = fwd;
+	if (k)		/* the last ones: what goes up is taken from 0 */
+		k = park(L, up + fwd - k, k);
+	for (i = 0; i < (ssize_t)k; i++)
+		tok_kept_byte(&L->tok, up[--fwd]);
+	if (k) {
+		L->parked = in_pipe + k;
 		offer_kept(&L->offer, now / 1000);
 	}
 	up_put(L->up, up, fwd);
@@ -355,19 +395,6 @@ int lease_poll(struct lease *L, struct pollfd *pfd, int *timeout)
 	return L->npoll;
 }
 
-/* Pipe style: how many of our tokens still wait in the token pipe. */
-static void refresh(struct lease *L, int emptied, struct lease_news *news)
-{
-	L->parked = unread(L);
-	if (L->parked == 0) {
-		offer_hungry(&L->offer);
-	} else if (emptied) {
-		/* Room, yet our token is still there: a bigger pipe. */
-		L->js.oneslot = 0;
-		news->grown = 1;
-	}
-}
-
 /* Did poll() report ROLE in the entries lease_poll() filled? */
 static int seen(const struct lease *L, const struct pollfd *pfd, int role)
 {
@@ -400,12 +427,10 @@ void lease_ready(struct lease *L, const struct pollfd *pfd, int64_t now,
 			offer_hungry(&L->offer);
 		return;
 	}
-	/* The token pipe first: a return kept below refills it, and room
-	 * seen before that is no sign of a bigger pipe. */
-	if (L->parked && (emptied || !L->js.oneslot))
-		refresh(L, emptied, news);
 	if (ret)
-		returns(L, now, news);
+		returns(L, emptied, now, news);	/* and the token pipe */
+	else if (L->parked && (emptied || !L->js.oneslot))
+		refresh(L, emptied, news);
 }
 
 unsigned long lease_hand_back(struct lease *L, unsigned long *unread_n)

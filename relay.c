@@ -326,6 +326,17 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 		offer = 0;
 	} else if (!offer || (P->up.counter && P->up.free <= 0))
 		gate_quiet(&P->gate);
+	/* A parent jobserver: the command took what was parked; a spare
+	 * token waiting in the parent's pipe is read at once, without the
+	 * round trip through the wait (an epoll_ctl pair to swap the entries
+	 * and a wake).  Once: a round after one that waited on the parent's
+	 * fd already knows it had nothing when it slept.  (lease_expire()
+	 * above set no clock for a token parked only now.) */
+	if (offer && r->parent < 0 && up_nowait(&P->up) &&
+	    lease_offer(&P->lease, now)) {
+		offer = 0;
+		lease_timers(&P->lease, now, &timeout);	/* its idle clock */
+	}
 	r->n = 0;
 	r->want = r->parent = r->psi = -1;
 	r->pfd[r->n++] = (struct pollfd){ P->sigfd, POLLIN, 0 };
@@ -352,6 +363,15 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
  * held) would wait there unseen by the others, asleep, until the next
  * write, which may never come.  So read one and write it back at once: that
  * write wakes the next waiter, which takes it or passes it on in turn.
+ *
+ * It cannot be skipped when the wake looks like it had another cause (a
+ * return kept parked in the same round): the wait is level-triggered and
+ * does not say which event woke us, and a readable parent fd may be the
+ * one wake its write had.  It is made rare instead: prepare() reads a
+ * token already in the pipe before it registers, so the fd is waited on
+ * only while nothing is parked and the parent had nothing; a token is
+ * left to pass on only when a return kept in the very round of the
+ * parent's write parked one, or one write brought several.
  */
 static void pass_on(struct proxy *P)
 {
@@ -416,6 +436,7 @@ void relay(struct proxy *P)
 	P->lease.nowait = nowait && !P->up.counter;
 
 	P->look = tree_usable("");
+	r.parent = -1;		/* prepare(): no round waited on it yet */
 	while (!P->exited) {
 		int timeout;
 

@@ -47,6 +47,11 @@ int up_poll_fd(const struct upstream *u)
 	return !u->counter && u->supply ? u->js.rfd : -1;
 }
 
+int up_nowait(const struct upstream *u)
+{
+	return !u->counter && u->supply && !u->js.guarded;
+}
+
 /* Is anyone left to read what we write back?  (A pipe's write end polls
  * POLLERR once its last reader is gone.) */
 static int parent_reads(const struct upstream *u)

@@ -42,6 +42,11 @@ int up_open(struct upstream *u, const struct js_auth *a);
 int up_poll_fd(const struct upstream *u);
 #define UP_SUPPLY(u) ((u)->counter || (u)->supply)
 
+/* A parent jobserver whose token fd a read cannot block on (not the
+ * shared blocking description up_take() must guard with a timer): a take
+ * may be tried before waiting, at the cost of one read. */
+int up_nowait(const struct upstream *u);
+
 /* Take one token, its byte into *B: 1, or 0 (none now, or none ever: a
  * failure is said once and ends the supply). */
 int up_take(struct upstream *u, unsigned char *b);

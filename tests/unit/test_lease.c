@@ -271,6 +271,53 @@ static void grown_pipe_is_said_once(void **state)
 #endif
 }
 
+/* A hot client's returns come in the same round as the room it made by
+ * taking what was parked: one look at the pipe, both kept for it. */
+static void returns_beside_room_both_kept(void **state)
+{
+	struct fixture *f = *state;
+
+	client_takes(f);
+	client_takes(f);
+	give(f->L.js.ret_w, "+");
+	round_(f);		/* kept: parked 1 */
+	assert_int_equal(take(f->L.js.tok_r), 1);
+	f->now += 100;
+	give(f->L.js.ret_w, "++");
+	round_(f);		/* room and returns at once */
+	assert_int_equal(f->L.parked, 2);
+	assert_int_equal(f->up.free, POOL - 2);
+	assert_int_equal(take(f->L.js.tok_r) + take(f->L.js.tok_r), 2);
+	assert_int_equal(take(f->L.js.tok_r), 0);
+	whole(f, 2);
+}
+
+/* Room in a bigger pipe, seen in the round that reads a return, is no
+ * proof the parked token was taken: the ledger still counts it there, so
+ * a return beyond what the client holds is still refused. */
+static void grown_pipe_beside_a_return(void **state)
+{
+#ifdef F_SETPIPE_SZ
+	struct fixture *f = *state;
+
+	if (!f->L.js.oneslot)
+		skip();
+	client_takes(f);	/* holds 1 */
+	lease_offer(&f->L, f->now);	/* and 1 parked, unread */
+	assert_true(fcntl(f->L.js.tok_r, F_SETPIPE_SZ, 65536) >= 65536);
+	give(f->L.js.ret_w, "++");	/* one return, one over-return */
+	round_(f);
+	assert_int_equal(f->news.grown, 1);
+	assert_int_equal(f->news.refused, 1);
+	assert_int_equal(f->L.parked, 1);
+	assert_int_equal(f->up.free, POOL - 1);
+	whole(f, 1);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 /* The wrapper's upstream is the parent's pipe: what goes back are the
  * parent's own bytes, never the client's. */
 static void parent_gets_its_own_bytes(void **state)
@@ -436,6 +483,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(hand_back_everything,
 						setup_pipe, teardown),
 		cmocka_unit_test_setup_teardown(grown_pipe_is_said_once,
+						setup_pipe, teardown),
+		cmocka_unit_test_setup_teardown(returns_beside_room_both_kept,
+						setup_pipe, teardown),
+		cmocka_unit_test_setup_teardown(grown_pipe_beside_a_return,
 						setup_pipe, teardown),
 		cmocka_unit_test_setup_teardown(parent_gets_its_own_bytes,
 						setup_pipe, teardown),
