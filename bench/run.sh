@@ -141,6 +141,12 @@ done
 # A copy, so a rebuild of ./jobproxy during the run cannot change what is
 # measured (sub-makes run it by the path the first one finds for itself).
 JPSRC=${BENCH_JOBPROXY:-$ROOT/jobproxy}
+# A SANITIZE=1 build left by `make check SANITIZE=1` (CI's last step) is
+# up to date for make, and 4x slower to start and 6x larger: not what a
+# user runs.  (It happened: one whole bench measured it.)
+if grep -q __asan_init "$JPSRC" 2>/dev/null; then
+	die "$JPSRC is a SANITIZE=1 build: make clean && make, then bench"
+fi
 cp "$JPSRC" "$B/jobproxy.bench" || die "cannot copy $JPSRC"
 JP=$B/jobproxy.bench
 POOL=$ROOT/tests/helpers/pool
