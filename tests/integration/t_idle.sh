@@ -29,10 +29,11 @@ print(sum(e["args"]["tokens"] for e in ev if e.get("name") == "took"
 # one_idle ARGS...: one idle child behind `jobproxy --trace=tr ARGS...`
 # under a -j8 pool, 5 s watched after its first second: at most one
 # wakeup a second (5, plus 2 of slack), no token taken in that time, and
-# the pool whole at the end.
+# the pool whole at the end.  POOL_ARGS: more for the pool (its style).
 one_idle() {
-	$POOL -j8 --report r -- python3 "$IDLE" one 5 "$JP" --trace=tr "$@" \
-		>out 2>err || die "idle.py: $(cat err)"
+	# shellcheck disable=SC2086  # POOL_ARGS: 0 or more words
+	$POOL ${POOL_ARGS:-} -j8 --report r -- python3 "$IDLE" one 5 "$JP" \
+		--trace=tr "$@" >out 2>err || die "idle.py: $(cat err)"
 	w=$(sed -n 's/.*wakeups=\([0-9]*\).*/\1/p' out)
 	echo "  wakeups in 5 s after the first second: $w"
 	[ "$w" -le 7 ] || die "$w wakeups in 5 s: more than one a second"
@@ -77,16 +78,7 @@ t_idle_fifo_child_holding_a_token() {
 		'a: ; @echo $$$$ >$(D).pid; exec sleep 600' \
 		'b: ; @while [ ! -s $(D).pid ]; do sleep 0.05; done; exec tail --pid=$$(cat $(D).pid) -f /dev/null' \
 		>Makefile
-	$POOL --style fifo -j8 --report r -- python3 "$IDLE" one 5 "$JP" \
-		--trace=tr "$M44" -s >out 2>err || die "idle.py: $(cat err)"
-	w=$(sed -n 's/.*wakeups=\([0-9]*\).*/\1/p' out)
-	echo "  wakeups in 5 s after the first second: $w"
-	[ "$w" -le 7 ] || die "$w wakeups in 5 s: more than one a second"
-	from=$(sed -n 's/.*from=\([0-9]*\).*/\1/p' out)
-	to=$(sed -n 's/.*to=\([0-9]*\).*/\1/p' out)
-	expect "tokens taken for the idle tree after its first second" \
-		"$(took tr "$from" "$to")" 0
-	expect "root pool at the end" "$(field end r)" 7
+	POOL_ARGS="--style fifo" one_idle "$M44" -s
 }
 
 # 50 idle children on one -j8 pool: the tokens they keep out of it,
