@@ -442,16 +442,23 @@ unsigned long js_put_bytes(int fd, const unsigned char *b, unsigned long n)
 	return done;
 }
 
-int js_give(int fd, unsigned char b)
+unsigned long js_give_bytes(int fd, const unsigned char *b, unsigned long n)
 {
 	ssize_t w;
 
 	/* Never wait: a full pipe means the child filled it (fifo style,
-	 * over-returns), and the relay takes those out first. */
+	 * over-returns), and the relay takes those out first.  One write:
+	 * a client asleep in read() is woken once for all of them, and a
+	 * pipe takes up to PIPE_BUF bytes whole or not at all. */
 	do
-		w = write(fd, &b, 1);
+		w = write(fd, b, n);
 	while (w < 0 && errno == EINTR);
-	return w == 1;
+	return w > 0 ? (unsigned long)w : 0;
+}
+
+int js_give(int fd, unsigned char b)
+{
+	return js_give_bytes(fd, &b, 1) == 1;
 }
 
 unsigned long js_pending(int fd)

@@ -72,6 +72,10 @@ unsigned long js_put_bytes(int fd, const unsigned char *b, unsigned long n);
 /* One token, byte B, into the child's non-blocking FD, at once: 1 or 0. */
 int js_give(int fd, unsigned char b);
 
+/* N tokens (N <= PIPE_BUF), bytes B, the same way in one write: how
+ * many went in, all or none. */
+unsigned long js_give_bytes(int fd, const unsigned char *b, unsigned long n);
+
 /* Fifo style: read every event the watch holds; 1 if there was any. */
 int js_watch_drain(int fd);
 

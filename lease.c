@@ -292,20 +292,6 @@ static unsigned long refresh(struct lease *L, int emptied,
 	return L->parked;
 }
 
-/* Park the N bytes at B in one write: a client asleep in read() is woken
- * once for all of them.  How many went in: all or none, as a pipe takes a
- * write of up to PIPE_BUF bytes. */
-static unsigned long park(struct lease *L, const unsigned char *b,
-			  unsigned long n)
-{
-	ssize_t w;
-
-	do
-		w = write(L->js.tok_w, b, n);
-	while (w < 0 && errno == EINTR);
-	return w > 0 ? (unsigned long)w : 0;
-}
-
 /*
  * Pipe style: the client wrote returns.  Pass on what it held, swallow
  * the rest; keep one for its next job when its pipe is empty (two for a
@@ -347,7 +333,7 @@ static void returns(struct lease *L, int emptied, int64_t now,
 	if (k > fwd)
 		k = fwd;
 	if (k)		/* the last ones: what goes up is taken from 0 */
-		k = park(L, up + fwd - k, k);
+		k = js_give_bytes(L->js.tok_w, up + fwd - k, k);
 	for (i = 0; i < (ssize_t)k; i++)
 		tok_kept_byte(&L->tok, up[--fwd]);
 	if (k) {
