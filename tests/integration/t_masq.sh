@@ -278,9 +278,10 @@ t_ninja_j2() {
 # must find every free token of `jobproxy -j 4` in its fifo: w ends once
 # the 3 wait there, each l waits until all 4 run at once (tjob --need),
 # so a token missing when w ends is a failure, not a slow run.
-t_ninja_fanout_after_serial() {
-	ninja_bin
-	mkdir W L
+# fanout_ninja: build.ninja's serial step w, which ends once 3 tokens wait
+# in ninja's fifo (else it leaves the file unparked), and the fan-out rule
+# l, whose jobs wait in L until 4 run at once.
+fanout_ninja() {
 	cat >build.ninja <<EOF
 rule w
   command = timeout 20 $TJOB --client parked=3 || touch $PWD/unparked
@@ -288,6 +289,12 @@ rule l
   command = $TJOB $PWD/L --need 4 --timeout 20
 build w: w
 EOF
+}
+
+t_ninja_fanout_after_serial() {
+	ninja_bin
+	mkdir W L
+	fanout_ninja
 	for i in 1 2 3 4; do printf 'build l%s: l w\n' $i; done >>build.ninja
 	PATH=$PWD/bin:$PATH "$JP" -j 4 ninja >out 2>err
 	rc=$?
@@ -323,14 +330,10 @@ t_ninja_edge_make43() {
 ninja_under_make() {
 	ninja_bin
 	mkdir L A
-	cat >build.ninja <<EOF
-rule w
-  command = timeout 20 $TJOB --client parked=3 || touch $PWD/unparked
-rule l
-  command = $TJOB $PWD/L --need 4 --timeout 20
+	fanout_ninja
+	cat >>build.ninja <<EOF
 rule k
   command = $TJOB $PWD/L --kill \$\$PPID --when 4 --timeout 20
-build w: w
 EOF
 	for i in 1 2 3; do printf 'build l%s: l w\n' $i; done >>build.ninja
 	if [ "${KILL:-0}" = 1 ]; then
