@@ -158,10 +158,11 @@ s5() {
 	for r in $(runs); do
 		for n in $HN; do
 			_ms=$(modes "$r")
-			# musl at the largest N, in the round's order too
-			[ "$n" = "$hi" ] && [ -n "$JPM" ] && _ms="musl $_ms"
-			[ $((r % 2)) = 0 ] && [ "$n" = "$hi" ] && [ -n "$JPM" ] &&
-				_ms="$(modes "$r") musl"
+			# musl at the largest N: first or last, round by round
+			if [ "$n" = "$hi" ] && [ -n "$JPM" ]; then
+				if [ $((r % 2)) = 0 ]; then _ms="$_ms musl"
+				else _ms="musl $_ms"; fi
+			fi
 			for m in $_ms; do
 				herd_one "$n" "$m"
 				say "  run $r n=$n $m: $(tail_of "s5.$n.$m.total_ms") ms ($(tail_of "s5.$n.$m.run_ms") from the release), $(tail_of "s5.$n.$m.csw") switches, $(tail_of "s5.$n.$m.ready") alive"
