@@ -135,7 +135,7 @@ int lease_offer(struct lease *L, int64_t now)
  * them all.  Whatever byte was there (a fifo client's own), the upstream
  * gets one of its own back.
  */
-unsigned long lease_withdraw(struct lease *L)
+static unsigned long withdraw(struct lease *L, const char *event)
 {
 	unsigned char b, up[64];
 	unsigned long n = 0, k = 0;
@@ -153,8 +153,13 @@ unsigned long lease_withdraw(struct lease *L)
 	}
 	up_put(L->up, up, k);
 	L->parked = unread(L);
-	traced(L, "withdrew unread", n);
+	traced(L, event, n);
 	return n;
+}
+
+unsigned long lease_withdraw(struct lease *L)
+{
+	return withdraw(L, "withdrew unread");
 }
 
 /*
@@ -247,10 +252,24 @@ unsigned long lease_nowait_fill(struct lease *L, int64_t now, int *timeout)
 	return n;
 }
 
+/* Take back what is parked (EVENT names why in the trace); the next offer
+ * is a probe after the back-off. */
+static void take_back(struct lease *L, int64_t now, const char *event)
+{
+	unsigned long n = withdraw(L, event);
+
+	if (n)
+		offer_withdrew(&L->offer, now / 1000);
+	if (L->js.fifo)
+		/* A client's write of a page or more into the fifo blocks in
+		 * the kernel before any event: this timer is what finds it. */
+		trim(L);
+	if (!n && L->parked)	/* none came (cannot happen): not at once */
+		offer_parked(&L->offer, now / 1000);
+}
+
 void lease_expire(struct lease *L, int64_t now, int *timeout)
 {
-	unsigned long n;
-
 	if (L->nowait && L->js.tok_peek >= 0) {
 		expire_nowait(L, now, timeout);
 		return;
@@ -262,18 +281,20 @@ void lease_expire(struct lease *L, int64_t now, int *timeout)
 			trim(L);
 		return;
 	}
-	if (!L->parked || L->js.tok_peek < 0 ||
-	    !offer_expired(&L->offer, now / 1000, timeout))
-		return;
-	n = lease_withdraw(L);
-	if (n)
-		offer_withdrew(&L->offer, now / 1000);
-	if (L->js.fifo)
-		/* A client's write of a page or more into the fifo blocks in
-		 * the kernel before any event: this timer is what finds it. */
-		trim(L);
-	if (!n && L->parked)	/* none came (cannot happen): not at once */
-		offer_parked(&L->offer, now / 1000);
+	if (L->parked && L->js.tok_peek >= 0 &&
+	    offer_expired(&L->offer, now / 1000, timeout))
+		take_back(L, now, "withdrew unread");
+}
+
+int lease_look_due(struct lease *L, int64_t now, int *timeout)
+{
+	return L->parked && !L->greedy && !L->nowait && L->js.tok_peek >= 0 &&
+	       offer_look_due(&L->offer, now / 1000, timeout);
+}
+
+void lease_take_back(struct lease *L, int64_t now)
+{
+	take_back(L, now, "withdrew, none waiting");
 }
 
 /* Pipe style: how many of our tokens still wait in the token pipe. */

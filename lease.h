@@ -124,6 +124,18 @@ void lease_timers(struct lease *L, int64_t now, int *timeout);
  * *TIMEOUT to when it will have. */
 void lease_expire(struct lease *L, int64_t now, int *timeout);
 
+/*
+ * A parked token's look due at NOW (offer.h, offer_look_due)?  Never in
+ * the greedy and nowait modes, nor where our only reader of the token
+ * pipe is the client's blocking end.  Else *TIMEOUT is lowered to when
+ * it will be.
+ */
+int lease_look_due(struct lease *L, int64_t now, int *timeout);
+
+/* The look said the tree does not wait: take back what is parked, as if
+ * it had idled out. */
+void lease_take_back(struct lease *L, int64_t now);
+
 /* Fill up to LEASE_POLLS entries of PFD with what to wait for: how many.
  * *TIMEOUT is lowered for the ticks. */
 int lease_poll(struct lease *L, struct pollfd *pfd, int *timeout);

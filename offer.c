@@ -6,12 +6,14 @@ void offer_parked(struct offer *o, int64_t now)
 {
 	o->parked_at = now;
 	o->idle = OFFER_IDLE_MS;
+	o->look_at = now + OFFER_LOOK_MS;
 }
 
 void offer_kept(struct offer *o, int64_t now)
 {
 	o->parked_at = now;
 	o->idle = OFFER_KEPT_IDLE_MS;
+	o->look_at = now + OFFER_KEPT_LOOK_MS;
 }
 
 int offer_expired(const struct offer *o, int64_t now, int *timeout)
@@ -20,6 +22,25 @@ int offer_expired(const struct offer *o, int64_t now, int *timeout)
 		return 1;
 	timeout_lower(timeout, o->parked_at + o->idle - now);
 	return 0;
+}
+
+int offer_look_due(struct offer *o, int64_t now, int *timeout)
+{
+	int64_t next;
+
+	if (o->look_at == 0)
+		return 0;
+	if (now < o->look_at) {
+		timeout_lower(timeout, o->look_at - now);
+		return 0;
+	}
+	/* The next look, for a tree seen waiting or running: twice as long
+	 * after the parking, while that is before the idle time. */
+	next = now + (now - o->parked_at);
+	o->look_at = next > now && next < o->parked_at + o->idle ? next : 0;
+	if (o->look_at)
+		timeout_lower(timeout, o->look_at - now);
+	return 1;
 }
 
 /* xorshift32: enough to spread probes, and a fixed sequence per seed for
@@ -37,6 +58,7 @@ static uint32_t jitter(struct offer *o, int64_t range)
 
 void offer_withdrew(struct offer *o, int64_t now)
 {
+	o->look_at = 0;
 	o->backoff = o->backoff ? o->backoff * 2 : OFFER_PROBE_MIN_MS;
 	if (o->backoff > OFFER_PROBE_MAX_MS)
 		o->backoff = OFFER_PROBE_MAX_MS;

@@ -272,18 +272,23 @@ static void on_pressure(struct proxy *P, short revents, int64_t now)
 	charge_pressure_lost(&P->charge, now);
 }
 
-/*
- * A probe is due (offer.h): park only for a tree that waits for a token,
- * or one we cannot tell about.  The token pipe's inode names it in the
- * tree's fd tables, a fifo's too.
- */
-static int look(struct proxy *P, int64_t now, int *timeout)
+/* Does the command's tree wait for a token (proctree.h)?  The token
+ * pipe's inode names it in the tree's fd tables, a fifo's too. */
+static int tree_look(struct proxy *P)
 {
 	struct stat st;
-	int w = TREE_CANNOT_TELL;
 
-	if (P->look != TREE_NONE && fstat(P->lease.js.tok_w, &st) == 0)
-		w = tree_waits("", P->pid, P->look, st.st_dev, st.st_ino);
+	if (P->look == TREE_NONE || fstat(P->lease.js.tok_w, &st) != 0)
+		return TREE_CANNOT_TELL;
+	return tree_waits("", P->pid, P->look, st.st_dev, st.st_ino);
+}
+
+/* A probe is due (offer.h): park only for a tree that waits for a token,
+ * or one we cannot tell about. */
+static int look(struct proxy *P, int64_t now, int *timeout)
+{
+	int w = tree_look(P);
+
 	return offer_looked(&P->lease.offer, now / 1000,
 			    w == TREE_WAITING ? OFFER_WAITING :
 			    w == TREE_NOT_WAITING ? OFFER_NOT_WAITING :
@@ -302,6 +307,12 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 {
 	int timeout = -1, offer, fd;
 
+	/* A token idles parked: back at once if the tree does not wait
+	 * (offer.h), else at its idle time (lease_expire). */
+	if (P->look != TREE_NONE &&
+	    lease_look_due(&P->lease, now, &timeout) &&
+	    tree_look(P) == TREE_NOT_WAITING)
+		lease_take_back(&P->lease, now);
 	lease_expire(&P->lease, now, &timeout);
 	lease_nowait_fill(&P->lease, now, &timeout);
 	/* --charge: only then is there a look to wake up for */

@@ -290,7 +290,8 @@ t_stats_and_trace() {
 	set -- $(python3 -c 'import json
 ev = json.load(open("trace.json"))
 def n(name): return sum(e["args"]["tokens"] for e in ev if e.get("name") == name)
-print(n("took"), n("returned"), n("withdrew unread"),
+print(n("took"), n("returned"),
+      n("withdrew unread") + n("withdrew, none waiting"),
       n("handed back after exit"), n("refused over-return"))')
 	expect "taken in the trace = relayed in --stats" "$1" "$(stat relayed)"
 	expect "handed back in the trace = --stats" "$4" "$(stat 'handed back')"

@@ -129,4 +129,35 @@ t_idle_fifo_child_turns_hungry_gets_tokens() {
 	expect "root pool at the end" "$(field end r)" 7
 }
 
+# A token parked for a make that sits in wait4 (its jobs run, it has no
+# other target) goes back to the pool at a look (2-16 ms after parking,
+# 1-4 for a kept return), not after the 20 ms (5 ms) idle time: a sibling
+# sub-make may wait for that slot.  x runs long; each y ends on its own,
+# and its token, returned and kept, is a chance for the look to find make
+# in wait4.  Asserted: at least one take-back by a look among the five
+# (a schedule where make never settles within 4 ms of a return misses
+# one; five in a row is the broken policy), the trace's ledger whole and
+# the pool whole.
+t_idle_parked_token_back_when_make_waits() {
+	[ "$(uname -s)" = Linux ] || skip "needs Linux's /proc to look at the tree"
+	need_make
+	need_tool python3
+	# shellcheck disable=SC2016  # $@ is make's
+	printf '%s\n' 'all: x y1 y2 y3 y4 y5' 'x: ; @sleep 0.6' \
+		'y1: ; @sleep 0.05' 'y2: ; @sleep 0.1' 'y3: ; @sleep 0.15' \
+		'y4: ; @sleep 0.2' 'y5: ; @sleep 0.25' >Makefile
+	$POOL -j8 --report r -- "$JP" --trace=tr make -s >out 2>err ||
+		die "build failed: $(cat err)"
+	set -- $(python3 -c 'import json
+ev = json.load(open("tr"))
+def n(name): return sum(e["args"]["tokens"] for e in ev if e.get("name") == name)
+print(n("withdrew, none waiting"), n("took"),
+      n("returned") + n("withdrew unread") + n("withdrew, none waiting") +
+      n("handed back after exit"))')
+	echo "  tokens taken back at a look: $1"
+	[ "$1" -ge 1 ] || die "no parked token went back at a look"
+	expect "taken = returned + withdrawn + handed back" "$3" "$2"
+	expect "root pool at the end" "$(field end r)" 7
+}
+
 run_one "$1"

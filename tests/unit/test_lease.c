@@ -227,6 +227,37 @@ static void idle_token_withdrawn_then_probe(void **state)
 	whole(f, 0);
 }
 
+/* A look said the tree does not wait: the parked token goes back at once,
+ * and the next offer is a probe after the back-off, as after an idle
+ * time.  No look in the greedy mode, nor with nothing parked. */
+static void look_takes_back_at_once(void **state)
+{
+	struct fixture *f = *state;
+	int timeout = -1;
+
+	assert_int_equal(lease_look_due(&f->L, f->now, &timeout), 0);
+	assert_int_equal(timeout, -1);	/* nothing parked */
+	lease_offer(&f->L, f->now);
+	assert_int_equal(lease_look_due(&f->L, f->now, &timeout), 0);
+	assert_int_equal(timeout, OFFER_LOOK_MS);
+	f->now += OFFER_LOOK_MS * MS;
+	assert_int_equal(lease_look_due(&f->L, f->now, &(int){ -1 }), 1);
+	lease_take_back(&f->L, f->now);
+	assert_int_equal(f->L.parked, 0);
+	assert_int_equal(f->up.free, POOL);
+	assert_int_equal(f->L.offer.backoff, OFFER_PROBE_MIN_MS);
+	assert_int_equal(lease_wants(&f->L, f->now, &(int){ -1 }), 0);
+	assert_int_equal(lease_look_due(&f->L, f->now + 100 * MS,
+					&(int){ -1 }), 0);
+	f->L.greedy = 1;
+	lease_offer(&f->L, f->now);
+	assert_int_equal(lease_look_due(&f->L, f->now + 100 * MS,
+					&(int){ -1 }), 0);
+	f->L.greedy = 0;
+	lease_withdraw(&f->L);
+	whole(f, 0);
+}
+
 static void hand_back_everything(void **state)
 {
 	struct fixture *f = *state;
@@ -479,6 +510,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(over_return_refused,
 						setup_pipe, teardown),
 		cmocka_unit_test_setup_teardown(idle_token_withdrawn_then_probe,
+						setup_pipe, teardown),
+		cmocka_unit_test_setup_teardown(look_takes_back_at_once,
 						setup_pipe, teardown),
 		cmocka_unit_test_setup_teardown(hand_back_everything,
 						setup_pipe, teardown),

@@ -127,6 +127,58 @@ static void kept_return_idles_shorter(void **state)
 	assert_int_equal(offer_expired(&o, 2000 + OFFER_IDLE_MS, &timeout), 1);
 }
 
+/* Looks at a parked token come at 2, 4, 8 and 16 ms after the parking
+ * (1, 2 and 4 for a kept one), none at or past its idle time, and each
+ * says when the next is. */
+static void looks_double_until_idle(void **state)
+{
+	struct offer o;
+	int timeout, n;
+	int64_t t, fresh[] = { 2, 4, 8, 16 }, kept[] = { 1, 2, 4 };
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	offer_parked(&o, 1000);
+	timeout = -1;
+	assert_int_equal(offer_look_due(&o, 1000, &timeout), 0);
+	assert_int_equal(timeout, OFFER_LOOK_MS);
+	for (n = 0, t = 1000; t < 1000 + OFFER_IDLE_MS + 5; t++) {
+		timeout = -1;
+		if (!offer_look_due(&o, t, &timeout))
+			continue;
+		assert_true(n < 4);
+		assert_int_equal(t - 1000, fresh[n]);
+		if (++n < 4)
+			assert_int_equal(timeout, fresh[n] - fresh[n - 1]);
+		else
+			assert_int_equal(timeout, -1);	/* idles out first */
+	}
+	assert_int_equal(n, 4);
+	offer_kept(&o, 2000);
+	for (n = 0, t = 2000; t < 2000 + OFFER_KEPT_IDLE_MS + 5; t++)
+		if (offer_look_due(&o, t, &(int){ -1 })) {
+			assert_true(n < 3);
+			assert_int_equal(t - 2000, kept[n++]);
+		}
+	assert_int_equal(n, 3);
+}
+
+/* Taken back: no look is due until the next parking. */
+static void no_look_after_withdrawal(void **state)
+{
+	struct offer o;
+	int timeout = -1;
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	assert_int_equal(offer_look_due(&o, 1000, &timeout), 0);
+	assert_int_equal(timeout, -1);
+	offer_parked(&o, 1000);
+	offer_withdrew(&o, 1001);
+	assert_int_equal(offer_look_due(&o, 1100, &timeout), 0);
+	assert_int_equal(timeout, -1);
+}
+
 static void spare_only_for_fast_returns(void **state)
 {
 	struct offer o;
@@ -270,6 +322,8 @@ int main(void)
 		cmocka_unit_test(idle_child_wakeups_are_few),
 		cmocka_unit_test(spare_only_for_fast_returns),
 		cmocka_unit_test(kept_return_idles_shorter),
+		cmocka_unit_test(looks_double_until_idle),
+		cmocka_unit_test(no_look_after_withdrawal),
 		cmocka_unit_test(only_probes_look),
 		cmocka_unit_test(look_decides_the_probe),
 		cmocka_unit_test(idle_tree_one_look_a_second),
