@@ -22,6 +22,8 @@
 #define NVARS 3			/* CARGO_MAKEFLAGS, MAKEFLAGS, MFLAGS */
 
 /* The whole state of one wrapper. */
+#define LOOK_UNKNOWN (-1)	/* proxy.look before the first look */
+
 struct proxy {
 	const struct opts *o;	/* the command line */
 	char **argv;		/* the command, as given */
@@ -52,7 +54,8 @@ struct proxy {
 	unsigned char charged[CHARGE_MAX]; /* their bytes, CHARGE.charged */
 	struct lease lease;	/* the command's jobserver and its tokens */
 	int look;		/* proctree.h's way down /proc for a look
-				 * before a probe (offer.h); TREE_NONE: none */
+				 * (offer.h); TREE_NONE: none; LOOK_UNKNOWN:
+				 * not asked yet */
 	int want_r, want_w;	/* a jobproxy below says "I wait" (want_w is
 				 * the command's) */
 	int want_up;		/* the jobproxy above us: "I wait" pipe, or -1 */

@@ -272,13 +272,24 @@ static void on_pressure(struct proxy *P, short revents, int64_t now)
 	charge_pressure_lost(&P->charge, now);
 }
 
+/* Can /proc show the command's tree (proctree.h)?  Found out at the
+ * first look, not at the start: a short command (each client of a herd
+ * of a thousand) never needs one, and the /proc reads were about a tenth
+ * of such a jobproxy's CPU time. */
+static int can_look(struct proxy *P)
+{
+	if (P->look == LOOK_UNKNOWN)
+		P->look = tree_usable("");
+	return P->look != TREE_NONE;
+}
+
 /* Does the command's tree wait for a token (proctree.h)?  The token
  * pipe's inode names it in the tree's fd tables, a fifo's too. */
 static int tree_look(struct proxy *P)
 {
 	struct stat st;
 
-	if (P->look == TREE_NONE || fstat(P->lease.js.tok_w, &st) != 0)
+	if (!can_look(P) || fstat(P->lease.js.tok_w, &st) != 0)
 		return TREE_CANNOT_TELL;
 	return tree_waits("", P->pid, P->look, st.st_dev, st.st_ino);
 }
@@ -447,7 +458,7 @@ void relay(struct proxy *P)
 	P->lease.greedy = nowait && P->up.counter && !P->gate.on;
 	P->lease.nowait = nowait && !P->up.counter;
 
-	P->look = tree_usable("");
+	P->look = LOOK_UNKNOWN;	/* can_look() */
 	r.parent = -1;		/* prepare(): no round waited on it yet */
 	while (!P->exited) {
 		int timeout;
