@@ -212,7 +212,20 @@ char *masq_child_path(const char *path, const char *links, dev_t self_dev,
 char *masq_self_path(const char *argv0)
 {
 	char buf[PATH_MAX];
-	char *r = realpath("/proc/self/exe", buf);
+	struct stat st;
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+	char *r;
+
+	/* Linux's link is absolute and resolved already: one call, where
+	 * realpath() makes one a path component.  The stat() keeps
+	 * realpath's answer for a binary replaced since it started (the
+	 * link then ends in " (deleted)" and names no file). */
+	if (n > 0 && buf[0] == '/') {
+		buf[n] = '\0';
+		if (stat(buf, &st) == 0)
+			return strdup(buf);
+	}
+	r = realpath("/proc/self/exe", buf);
 
 	if (!r && strchr(argv0, '/'))
 		r = realpath(argv0, buf);
