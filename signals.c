@@ -414,7 +414,17 @@ void sig_unblock(void)
 
 void sig_spawn_sets(sigset_t *def, sigset_t *mask)
 {
+	int i;
+
+	/* The signals that carry our handler while the child is spawned.
+	 * Its exec would reset them anyway; named here, glibc's spawn child
+	 * resets each in one call where it otherwise asks first (two calls
+	 * a signal, some 120 at every start).  Not those sig_block() gives
+	 * SIG_IGN for the child, nor those libc refuses (RAW_SIGNALS). */
 	sigemptyset(def);
+	for (i = 1; i < MAXSIG; i++)
+		if (S.changed[i] && !sigismember(&S.ignored, i))
+			sigaddset(def, i);
 	*mask = S.initmask;	/* as inherited: never changed */
 }
 

@@ -63,9 +63,9 @@ void sig_block(void);
 void sig_unblock(void);
 
 /*
- * For posix_spawn: DEF, the signals a spawned child must get back at their
- * default action (none: a caught signal is reset by the exec itself), and
- * MASK, the signal mask we inherited.
+ * For posix_spawn: DEF, the signals a spawned child gets back at their
+ * default action (those we catch: what the exec itself would do, in fewer
+ * calls), and MASK, the signal mask we inherited.
  */
 void sig_spawn_sets(sigset_t *def, sigset_t *mask);
 
