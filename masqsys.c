@@ -88,6 +88,28 @@ static int ours(const char *dir, dev_t dev, ino_t ino)
 	       stat(file, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
+/*
+ * This binary's absolute path, links resolved, into BUF (PATH_MAX bytes):
+ * 1, or 0 when neither /proc nor ARGV0 tells.  Linux's /proc/self/exe is
+ * absolute and resolved already: one readlink, where realpath() makes one
+ * a path component (14 at every start here).  The stat() keeps
+ * realpath's answer for a binary replaced since it started (the link then
+ * ends in " (deleted)" and names no file).
+ */
+static int self_exe(const char *argv0, char *buf)
+{
+	struct stat st;
+	ssize_t n = readlink("/proc/self/exe", buf, PATH_MAX - 1);
+
+	if (n > 0 && buf[0] == '/') {
+		buf[n] = '\0';
+		if (stat(buf, &st) == 0)
+			return 1;
+	}
+	return realpath("/proc/self/exe", buf) != NULL ||
+	       (argv0 && strchr(argv0, '/') && realpath(argv0, buf));
+}
+
 int masq_link_dir(const char *argv0, dev_t self_dev, ino_t self_ino,
 		  char *buf, size_t size)
 {
@@ -104,8 +126,7 @@ int masq_link_dir(const char *argv0, dev_t self_dev, ino_t self_ino,
 		memcpy(buf, env, strlen(env) + 1);
 		return 1;
 	}
-	if (!realpath("/proc/self/exe", self) &&
-	    !(argv0 && strchr(argv0, '/') && realpath(argv0, self)))
+	if (!self_exe(argv0, self))
 		return 0;
 	*strrchr(self, '/') = '\0';
 	for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
@@ -212,22 +233,6 @@ char *masq_child_path(const char *path, const char *links, dev_t self_dev,
 char *masq_self_path(const char *argv0)
 {
 	char buf[PATH_MAX];
-	struct stat st;
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-	char *r;
 
-	/* Linux's link is absolute and resolved already: one call, where
-	 * realpath() makes one a path component.  The stat() keeps
-	 * realpath's answer for a binary replaced since it started (the
-	 * link then ends in " (deleted)" and names no file). */
-	if (n > 0 && buf[0] == '/') {
-		buf[n] = '\0';
-		if (stat(buf, &st) == 0)
-			return strdup(buf);
-	}
-	r = realpath("/proc/self/exe", buf);
-
-	if (!r && strchr(argv0, '/'))
-		r = realpath(argv0, buf);
-	return strdup(r ? r : "jobproxy");
+	return strdup(self_exe(argv0, buf) ? buf : "jobproxy");
 }
