@@ -204,6 +204,43 @@ size_t masq_path_put_dirs(const char *path, const char *links,
 	return at;
 }
 
+/* Does the LEN bytes at ENTRY name LINKS MASQ_TOOL_DIR NAME, exactly as
+ * masq_child_path writes it? */
+static int tool_entry(const char *entry, size_t len, const char *links,
+		      const char *name)
+{
+	size_t ll = strlen(links), tl = strlen(MASQ_TOOL_DIR);
+
+	return len == ll + tl + strlen(name) && !memcmp(entry, links, ll) &&
+	       !memcmp(entry + ll, MASQ_TOOL_DIR, tl) &&
+	       !memcmp(entry + ll + tl, name, len - ll - tl);
+}
+
+int masq_path_given(const char *path, const char *links)
+{
+	const size_t ntools = sizeof tools / sizeof tools[0];
+	const char *e;
+	size_t pos = 0, len, t = 0, n = 0;
+	int more;
+
+	if (!path || !links || !*links)
+		return 0;
+	/* The run of tool directories, each after the one before it in
+	 * the table; E is then the first entry after the run, if any. */
+	while ((more = masq_path_next(path, &pos, &e, &len))) {
+		while (t < ntools && !tool_entry(e, len, links, tools[t].name))
+			t++;
+		if (t == ntools)
+			break;
+		n++;
+		t++;
+	}
+	for (; more; more = masq_path_next(path, &pos, &e, &len))
+		if (ours_entry(e, len, links))
+			return 0;
+	return n > 0;
+}
+
 /* BUF = ENTRY "/" NAME ("./" NAME for an empty entry); 0 if it won't fit. */
 static int candidate(const char *entry, size_t len, const char *name,
 		     char *buf, size_t size)

@@ -111,6 +111,16 @@ size_t masq_path_put_dirs(const char *path, const char *links,
 			  const char *const *dirs, size_t n, char *buf,
 			  size_t size);
 
+/*
+ * Is PATH one that a jobproxy of the same LINKS gave its child: one or
+ * more per-tool directories of LINKS first, in the tool table's order,
+ * and no entry of ours (LINKS, or one under it) after them?  Then the
+ * child's PATH is PATH itself, byte for byte, as the search would find
+ * again (masq_child_path): the tools it found are the ones it put first,
+ * and the rest of PATH is what it searched.
+ */
+int masq_path_given(const char *path, const char *links);
+
 /* What a probe found at a candidate file. */
 enum masq_probe { MASQ_NONE, MASQ_SELF, MASQ_OTHER };
 

@@ -204,6 +204,20 @@ t_child_path() {
 	done
 }
 
+# A sub-make below a recipe that puts a directory first on PATH searches
+# that PATH again (a PATH a jobproxy made is otherwise taken as it is): a
+# tool found only there runs behind its link too.
+t_recipe_path_first() {
+	mkdir bin
+	printf '#!/bin/sh\necho "samu of the recipe"\n' >bin/samu
+	chmod +x bin/samu
+	printf 'all:\n\t@PATH=$(CURDIR)/bin:$$PATH $(MAKE) -s sub\nsub:\n\t@command -v samu\n\t@samu\n' >Makefile
+	"$JP" -j2 make -s >out 2>err
+	expect "exit status" "$?" 0
+	expect "output" "$(cat out)" "$JPLINKS/tool/samu/samu
+samu of the recipe"
+}
+
 # A link for a tool this system lacks is not on the child's PATH: a
 # script's `command -v gnumake` finds nothing, as without jobproxy.
 t_absent_tool_not_found() {

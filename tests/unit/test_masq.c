@@ -264,6 +264,74 @@ static void put_dirs(void **state)
 	assert_string_equal(dirs_first("", two), "/J/tool/make:/J/tool/cc:");
 }
 
+/* A PATH our child got from a jobproxy of the same links is taken as is. */
+static void path_given(void **state)
+{
+	(void)state;
+	assert_true(masq_path_given("/J/tool/make:/usr/bin", "/J"));
+	assert_true(masq_path_given("/J/tool/make", "/J"));
+	assert_true(masq_path_given("/J/tool/make:", "/J"));
+	assert_true(masq_path_given("/J/tool/gmake:/J/tool/ninja:"
+				    "/J/tool/cmake:/b:/J2/tool/make", "/J"));
+	assert_true(masq_path_given("/J/tool/cargo::/b", "/J"));
+}
+
+/* Anything else is searched again: not first, out of the table's order,
+ * twice, ours further on, the flat directory, a near miss, not ours. */
+static void path_not_given(void **state)
+{
+	static const char *const paths[] = {
+		"", "/b", ":/J/tool/make", "/usr/bin:/J/tool/make",
+		"/J/tool/cargo:/J/tool/make:/b", "/J/tool/make:/J/tool/make",
+		"/J/tool/make:/b:/J/tool/ninja", "/J/tool/make:/J:/b",
+		"/J/tool/make:/J/:/b", "/J:/b", "/J/:/J/tool/make",
+		"/J/tool/nosuch:/b", "/J/tool/make/:/b", "/J/tool/makex",
+		"/J2/tool/make:/b", "/J/tool:/b",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		if (masq_path_given(paths[i], "/J"))
+			fail_msg("taken as given: \"%s\"", paths[i]);
+	assert_false(masq_path_given(NULL, "/J"));
+	assert_false(masq_path_given("/J/tool/make", ""));
+}
+
+/*
+ * The invariant the shortcut rests on: what masq_path_put_dirs writes for
+ * the tool directories of some tools (in the table's order) is a PATH
+ * masq_path_given takes, and writing it again for the same tools gives
+ * it back unchanged, whatever PATH the parent started from.
+ */
+static void path_given_is_a_fixed_point(void **state)
+{
+	static const char *const parents[] = {
+		"", ":", "/usr/bin:/bin", "/J:/b", "/J/tool/samu:/b:",
+		"/b:/J/tool/make", "::/b::",
+	};
+	static const char *const sets[][4] = {
+		{ "/J/tool/make", NULL },
+		{ "/J/tool/make", "/J/tool/gmake", "/J/tool/cmake", NULL },
+		{ "/J/tool/ninja-build", "/J/tool/cargo", NULL },
+	};
+	char once[256], twice[256];
+	size_t p, k, n;
+
+	(void)state;
+	for (p = 0; p < sizeof parents / sizeof parents[0]; p++)
+		for (k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+			for (n = 0; sets[k][n]; n++)
+				;
+			masq_path_put_dirs(parents[p], "/J", sets[k], n, once,
+					   sizeof once);
+			assert_true(masq_path_given(once, "/J"));
+			masq_path_put_dirs(once, "/J", sets[k], n, twice,
+					   sizeof twice);
+			assert_string_equal(once, twice);
+		}
+}
+
 static void put_first_idempotent(void **state)
 {
 	static const char *paths[] = {
@@ -464,6 +532,9 @@ int main(void)
 		cmocka_unit_test(put_first_truncates),
 		cmocka_unit_test(search_after),
 		cmocka_unit_test(put_dirs),
+		cmocka_unit_test(path_given),
+		cmocka_unit_test(path_not_given),
+		cmocka_unit_test(path_given_is_a_fixed_point),
 		cmocka_unit_test(search_none),
 		cmocka_unit_test(search_odd_entries),
 		cmocka_unit_test(find_real_files),
