@@ -316,11 +316,16 @@ struct round {
  * once.  The poll() timeout. */
 static int prepare(struct proxy *P, struct round *r, int64_t now)
 {
-	int timeout = -1, offer, fd;
+	int timeout = -1, offer, fd, calm;
 
 	/* A token idles parked: back at once if the tree does not wait
-	 * (offer.h), else at its idle time (lease_expire). */
-	if (P->look != TREE_NONE &&
+	 * (offer.h), else at its idle time (lease_expire).  No look while
+	 * a signal waits: the wait returns at once for it, and when it is
+	 * the command's SIGCHLD, its exit makes the look moot (finish()
+	 * takes everything back).  Half the looks of a herd of short
+	 * clients were of one that had just exited. */
+	calm = !sig_pending();
+	if (calm && P->look != TREE_NONE &&
 	    lease_look_due(&P->lease, now, &timeout) &&
 	    tree_look(P) == TREE_NOT_WAITING)
 		lease_take_back(&P->lease, now);
@@ -332,7 +337,7 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 		charge_round(P, now / 1000);
 	offer = lease_wants(&P->lease, now, &timeout);
 	if (offer && offer_probing(&P->lease.offer))
-		offer = look(P, now, &timeout);
+		offer = calm && look(P, now, &timeout);
 	/* Our own pool answers at once: no need to wait for it, but a
 	 * root pool asks its budget first (gate.h): held back, the command
 	 * waits in its read() and we look again at the timeout or at its

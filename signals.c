@@ -86,6 +86,7 @@ static struct {
 	volatile sig_atomic_t child;	/* its signals are not sent back */
 	volatile sig_atomic_t stopped;	/* we stopped ourselves: the next
 					 * SIGCONT ends that, and is ours */
+	volatile sig_atomic_t pending;	/* written since sig_get drained */
 	int all;			/* the wrapper's set */
 	struct sigaction old[MAXSIG];	/* as inherited, for the child */
 	unsigned char changed[MAXSIG];	/* old[] is to be restored */
@@ -215,6 +216,7 @@ static void on_signal(int signo, siginfo_t *si, void *ctx)
 	ev.queued = ev.forward && si->si_code == SI_QUEUE;
 	if (ev.queued)
 		ev.value = si->si_value;
+	S.pending = 1;
 	/* Full pipe: drop; SIGCHLD is re-checked on every wakeup anyway. */
 	if (write(S.wr, &ev, sizeof ev) < 0) {
 		/* nothing sane to do in a handler */
@@ -333,10 +335,16 @@ int sig_get(struct sig_event *ev)
 {
 	ssize_t n;
 
+	S.pending = 0;	/* before the read: one written after it sets it */
 	do
 		n = read(S.rd, ev, sizeof *ev);
 	while (n < 0 && errno == EINTR);
 	return n == (ssize_t)sizeof *ev;
+}
+
+int sig_pending(void)
+{
+	return S.pending;
 }
 
 int sig_next(int *signo, int *forward)
