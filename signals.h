@@ -43,11 +43,11 @@ void sig_set_child(pid_t pid);
  * daemon's form, sig_next, leaves out the rest.
  */
 int sig_get(struct sig_event *ev);
+int sig_next(int *signo, int *forward);
 
 /* A signal came since sig_get last read the self-pipe: the next wait
  * returns at once for it (a cheap test, no system call). */
 int sig_pending(void);
-int sig_next(int *signo, int *forward);
 
 /* Send EV to PID as it came: kill(2), or sigqueue(3) with its value. */
 void sig_forward(pid_t pid, const struct sig_event *ev);
