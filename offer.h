@@ -14,37 +14,38 @@
  *
  * Where the OS tells what the command's tree waits for (Linux's /proc,
  * proctree.h), a probe looks before it parks: a tree that is not blocked
- * reading or polling the token pipe, nor running with it open (a make
- * in wait4 while its one job runs, a compiler running) gets no token, only the next look, so an idle child costs one
- * wakeup a probe and holds nothing out of the pool.  A tree that waits,
- * or one that cannot be told (another OS, hidepid), gets the probe's
- * token as before.  The first offer and those after a sign of life are
- * never held up by a look: that is the zero-latency path.  Each probe's
- * wait grows by up to 1/OFFER_JITTER of it at random, so that the probes
- * of children started together drift apart instead of all parking (or
- * looking) in the same millisecond; at the cap that is one wakeup in
- * every PROBE_MAX_MS to PROBE_MAX_MS * (1 + 1/OFFER_JITTER).
+ * reading or polling the token pipe, nor running with it open (a make in
+ * wait4 while its one job runs, a compiler running) gets no token, only the
+ * next look, so an idle child costs one wakeup a probe and holds nothing
+ * out of the pool.  A tree that waits, or one that cannot be told (another
+ * OS, hidepid), gets the probe's token as before.  The first offer and
+ * those after a sign of life are never held up by a look: that is the
+ * zero-latency path.  Each probe's wait grows by up to 1/OFFER_JITTER of it
+ * at random, so that the probes of children started together drift apart
+ * instead of all parking (or looking) in the same millisecond; at the cap
+ * that is one wakeup in every PROBE_MAX_MS to
+ * PROBE_MAX_MS * (1 + 1/OFFER_JITTER).
  *
  * A parked token that idles a moment (OFFER_LOOK_MS, OFFER_KEPT_LOOK_MS for
- * a kept one) where the OS tells gets looks too, until it idles out: a tree that does not
- * wait (a make in wait4 while its jobs run) cannot read it before
- * something wakes it, and a sibling sub-make may be waiting for that very
- * slot, so it goes back at once instead of after IDLE_MS.  A tree that
- * waits or runs (a make between two jobs, one a CPU that is busy
- * elsewhere has not run yet) keeps it until IDLE_MS as before: a short
- * idle timer alone took tokens from clients that were merely not
- * scheduled (measured: 2.4x the relay bench's round trip with 2 ms / 1 ms
- * timers on a shared CPU).  In the bench's recursive tree at -j8 this
- * early take-back took jobproxy from 1.022x a do-nothing wrapper to
- * 1.0095x (30 interleaved rounds; README, "Measured").
+ * a kept one) where the OS tells gets looks too, until it idles out: a tree
+ * that does not wait (a make in wait4 while its jobs run) cannot read it
+ * before something wakes it, and a sibling sub-make may be waiting for that
+ * very slot, so it goes back at once instead of after IDLE_MS.  A tree that
+ * waits or runs (a make between two jobs, one a CPU that is busy elsewhere
+ * has not run yet) keeps it until IDLE_MS as before: a short idle timer
+ * alone took tokens from clients that were merely not scheduled (measured:
+ * 2.4x the relay bench's round trip with 2 ms / 1 ms timers on a shared
+ * CPU).  In the bench's recursive tree at -j8 this early take-back took
+ * jobproxy from 1.022x a do-nothing wrapper to 1.0095x (30 interleaved
+ * rounds; README, "Measured").
  *
  * A returned token is kept parked for the child's next job rather than
  * sent up and fetched again, for a shorter while (offer_kept).  A child
  * that gives tokens back faster than a wake-up round trip (tiny jobs, a
  * client looping acquire+release) would still wait for us after every
  * release, so while its returns come less than OFFER_HOT_US apart a second
- * one is kept beside the first: then the child never waits on a relay.  A slower child never gets the spare, and
- * the idle rule takes back both.
+ * one is kept beside the first: then the child never waits on a relay.
+ * A slower child never gets the spare, and the idle rule takes back both.
  */
 #ifndef JOBPROXY_OFFER_H
 #define JOBPROXY_OFFER_H

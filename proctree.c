@@ -103,7 +103,8 @@ enum { K_OTHER, K_READ, K_SELECT, K_POLL, K_EPOLL, K_ASLEEP };
 
 /* The calls a reader can block in, and those of a process that waits for
  * something else (make in wait4 while its one job runs; a lock, a
- * socket).  Any other call cannot be told (a 32-bit task's numbers are another table). */
+ * socket).  Any other call cannot be told (a 32-bit task's numbers are
+ * another table). */
 static const struct {
 	long nr;
 	int kind;
