@@ -147,8 +147,20 @@ JPSRC=${BENCH_JOBPROXY:-$ROOT/jobproxy}
 if grep -q __asan_init "$JPSRC" 2>/dev/null; then
 	die "$JPSRC is a SANITIZE=1 build: make clean && make, then bench"
 fi
-cp "$JPSRC" "$B/jobproxy.bench" || die "cannot copy $JPSRC"
-JP=$B/jobproxy.bench
+# With a link directory of its own beside it, as the build tree's and an
+# installed jobproxy have: sub-makes then run through its links, the way
+# users run it.  (Until this copy had one, every jobproxy row measured
+# the MAKE= fallback, and the herd's clients no start-up PATH search.)
+rm -rf "$B/jp"
+mkdir -p "$B/jp" && cp "$JPSRC" "$B/jp/jobproxy" || die "cannot copy $JPSRC"
+_d=$B/jp/libexec/jobproxy
+for _l in $(sed -n 's/^LINKS = //p' "$ROOT/Makefile"); do
+	mkdir -p "$_d/tool/$_l" &&
+		ln -sf ../../jobproxy "$_d/$_l" &&
+		ln -sf ../../../../jobproxy "$_d/tool/$_l/$_l" ||
+		die "cannot make the link directory $_d"
+done
+JP=$B/jp/jobproxy
 POOL=$ROOT/tests/helpers/pool
 TJOB=$ROOT/tests/helpers/tjob
 BH=$B/bh

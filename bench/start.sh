@@ -34,19 +34,29 @@ s9() {
 	say "== 9 start: $STARTS starts of \`W true\` per sample under a -j2 pool; musl static build"
 	JPM=$ROOT/build/musl/jobproxy
 	why=$(musl_build) || { JPM=; say "  musl: skipped: $why"; }
+	# Below a jobproxy (every sub-make of a tree) the PATH is the one it
+	# gave its child, link directories first: the start that keeps it.
+	NPATH=$("$POOL" -j2 -- "$JP" sh -c 'printf %s "$PATH"' 2>/dev/null)
 	for r in $(runs); do
-		for m in $(modes "$r") musl; do
+		for m in $(modes "$r") musl nested; do
 			case $m in
 			plain) start_one plain ;;
 			wrap) start_one wrap "$NULLWRAP" ;;
 			jp) start_one jp "$JP" ;;
 			musl) [ -z "$JPM" ] || start_one musl "$JPM" ;;
+			nested)
+				_p=$PATH
+				PATH=${NPATH:-$PATH}
+				start_one nested "$JP"
+				PATH=$_p ;;
 			esac
 		done
-		say "  run $r: ms per start $(tail_of s9.plain.ms) / $(tail_of s9.wrap.ms) / $(tail_of s9.jp.ms) / $(tail_of s9.musl.ms) (true / nullwrap / jobproxy / musl)"
+		say "  run $r: ms per start $(tail_of s9.plain.ms) / $(tail_of s9.wrap.ms) / $(tail_of s9.jp.ms) / $(tail_of s9.musl.ms) / $(tail_of s9.nested.ms) (true / nullwrap / jobproxy / musl / jobproxy below one)"
 	done
 	row "9-start" "ms per start of \`W true\`, fork to reap (plain: true alone)" \
 		"$(fig s9.plain.ms)" "$(fig s9.wrap.ms)" "$(fig s9.jp.ms)" - - - r
+	row "9-start" "  the same below a jobproxy (W finds the PATH one made)" \
+		"$(fig s9.plain.ms)" "$(fig s9.wrap.ms)" "$(fig s9.nested.ms)" - - - r
 	row "9-start" "peak RSS KiB of the wrapper W, idle" - "$(fig s9.wrap.rss)" \
 		"$(fig s9.jp.rss)" - - - r
 	if [ -z "$JPM" ]; then
