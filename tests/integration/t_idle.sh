@@ -119,6 +119,20 @@ t_idle_child_turns_hungry_gets_tokens() {
 	expect "root pool at the end" "$(field end r)" 7
 }
 
+# The same with a signal passed on while the child is idle: a look waits
+# while a signal is pending (relay.c), so one that stayed marked pending
+# would stop every look and probe, and the hungry make would never get a
+# token.  SIGWINCH: make's default for it is to ignore it.
+t_idle_child_turns_hungry_after_a_signal() {
+	need_make
+	need_tool python3
+	hungry_makefile
+	IDLE_SIGNAL=WINCH $POOL -j8 --report r -- python3 "$IDLE" hungry go \
+		"$JP" make -s >out 2>err || die "idle.py: $(cat err)"
+	expect "jobs at once after the idle one" "$(maxconc J)" 3
+	expect "root pool at the end" "$(field end r)" 7
+}
+
 t_idle_fifo_child_turns_hungry_gets_tokens() {
 	need_make44
 	need_tool python3

@@ -20,7 +20,9 @@ implicit slot, an idle tree.
   idle.py hungry GO COMMAND...
       One child whose make waits for file GO before its parallel jobs:
       after its first second and 1.5 s more (its probes then run on the
-      back-off), create GO and wait for the child.
+      back-off), create GO and wait for the child.  With IDLE_SIGNAL=NAME
+      (WINCH, ...) in the environment, that signal is sent to COMMAND's
+      process (the jobproxy) after the first second.
 
 Every wait has a limit (60 s); the children are ended on every way out.
 """
@@ -187,6 +189,9 @@ def hungry(go, cmd):
     try:
         wait_until(lambda: job_pid("d0"), "the first job")
         window(t0)
+        sig = os.environ.get("IDLE_SIGNAL")
+        if sig:                     # to the jobproxy, which passes it on
+            os.kill(kids[0][0].pid, getattr(signal, "SIG" + sig))
         time.sleep(1.5)             # into the back-off: probes, not offers
         open(go, "w").close()
         s = kids[0][0].wait(timeout=LIMIT)
