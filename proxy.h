@@ -21,9 +21,9 @@
 #define CHARGE_MAX 256		/* most tokens --charge holds */
 #define NVARS 3			/* CARGO_MAKEFLAGS, MAKEFLAGS, MFLAGS */
 
-/* The whole state of one wrapper. */
 #define LOOK_UNKNOWN (-1)	/* proxy.look before the first look */
 
+/* The whole state of one wrapper. */
 struct proxy {
 	const struct opts *o;	/* the command line */
 	char **argv;		/* the command, as given */
