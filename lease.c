@@ -94,9 +94,9 @@ static void traced(struct lease *L, const char *event, unsigned long n)
 void lease_timers(struct lease *L, int64_t now, int *timeout)
 {
 	if (L->parked && L->js.tok_peek >= 0)
-		offer_expired(&L->offer, now / 1000, timeout);
+		offer_expired(&L->offer, now, timeout);
 	else if (!L->parked)
-		offer_due(&L->offer, now / 1000, timeout);
+		offer_due(&L->offer, now, timeout);
 }
 
 int lease_wants(struct lease *L, int64_t now, int *timeout)
@@ -105,7 +105,7 @@ int lease_wants(struct lease *L, int64_t now, int *timeout)
 		return 1;	/* the pool says how many there are */
 	if (L->nowait)
 		return 0;	/* never polls the parent: lease_nowait_fill */
-	return L->parked == 0 && offer_due(&L->offer, now / 1000, timeout);
+	return L->parked == 0 && offer_due(&L->offer, now, timeout);
 }
 
 /* Park one token where the client reads it: the very byte the upstream
@@ -119,7 +119,7 @@ int lease_offer(struct lease *L, int64_t now)
 	tok_took_byte(&L->tok, b);
 	if (js_give(L->js.tok_w, b)) {
 		L->parked++;
-		offer_parked(&L->offer, now / 1000);
+		offer_parked(&L->offer, now);
 		if (L->nowait)
 			nowait_parked(&L->nw, now / 1000);
 	} else if (tok_withdrew_byte(&L->tok, &b)) {
@@ -259,13 +259,13 @@ static void take_back(struct lease *L, int64_t now, const char *event)
 	unsigned long n = withdraw(L, event);
 
 	if (n)
-		offer_withdrew(&L->offer, now / 1000);
+		offer_withdrew(&L->offer, now);
 	if (L->js.fifo)
 		/* A client's write of a page or more into the fifo blocks in
 		 * the kernel before any event: this timer is what finds it. */
 		trim(L);
 	if (!n && L->parked)	/* none came (cannot happen): not at once */
-		offer_parked(&L->offer, now / 1000);
+		offer_parked(&L->offer, now);
 }
 
 void lease_expire(struct lease *L, int64_t now, int *timeout)
@@ -282,14 +282,14 @@ void lease_expire(struct lease *L, int64_t now, int *timeout)
 		return;
 	}
 	if (L->parked && L->js.tok_peek >= 0 &&
-	    offer_expired(&L->offer, now / 1000, timeout))
+	    offer_expired(&L->offer, now, timeout))
 		take_back(L, now, "withdrew unread");
 }
 
-int lease_look_due(struct lease *L, int64_t now, int *timeout)
+int lease_look_due(struct lease *L, int64_t now, int64_t *wake)
 {
 	return L->parked && !L->greedy && !L->nowait && L->js.tok_peek >= 0 &&
-	       offer_look_due(&L->offer, now / 1000, timeout);
+	       offer_look_due(&L->offer, now, wake);
 }
 
 void lease_take_back(struct lease *L, int64_t now)
@@ -359,7 +359,7 @@ static void returns(struct lease *L, int emptied, int64_t now,
 		tok_kept_byte(&L->tok, up[--fwd]);
 	if (k) {
 		L->parked = in_pipe + k;
-		offer_kept(&L->offer, now / 1000);
+		offer_kept(&L->offer, now);
 	}
 	up_put(L->up, up, fwd);
 	offer_hungry(&L->offer);	/* it is busy: offer at once */

@@ -127,10 +127,10 @@ void lease_expire(struct lease *L, int64_t now, int *timeout);
 /*
  * A parked token's look due at NOW (offer.h, offer_look_due)?  Never in
  * the greedy and nowait modes, nor where our only reader of the token
- * pipe is the client's blocking end.  Else *TIMEOUT is lowered to when
- * it will be.
+ * pipe is the client's blocking end.  Else *WAKE (util.h's wake_lower)
+ * is lowered to when it will be.
  */
-int lease_look_due(struct lease *L, int64_t now, int *timeout);
+int lease_look_due(struct lease *L, int64_t now, int64_t *wake);
 
 /* The look said the tree does not wait: take back what is parked, as if
  * it had idled out. */

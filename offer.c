@@ -2,36 +2,46 @@
 #include "offer.h"
 #include "util.h"
 
-void offer_parked(struct offer *o, int64_t now)
+/* Lower the poll() *TIMEOUT (ms) to the moment AT (us): rounded up, so
+ * that the wait does not end just before it and go round once more. */
+static void lower_to(int *timeout, int64_t at, int64_t now)
+{
+	timeout_lower(timeout, (at - now + 999) / 1000);
+}
+
+static void parked(struct offer *o, int64_t now, int64_t idle_ms)
 {
 	o->parked_at = now;
-	o->idle = OFFER_IDLE_MS;
-	o->look_at = now + OFFER_LOOK_MS;
+	o->idle = idle_ms * 1000;
+	o->look_at = now + OFFER_LOOK_US;
+}
+
+void offer_parked(struct offer *o, int64_t now)
+{
+	parked(o, now, OFFER_IDLE_MS);
 }
 
 void offer_kept(struct offer *o, int64_t now)
 {
-	o->parked_at = now;
-	o->idle = OFFER_KEPT_IDLE_MS;
-	o->look_at = now + OFFER_KEPT_LOOK_MS;
+	parked(o, now, OFFER_KEPT_IDLE_MS);
 }
 
 int offer_expired(const struct offer *o, int64_t now, int *timeout)
 {
 	if (now - o->parked_at >= o->idle)
 		return 1;
-	timeout_lower(timeout, o->parked_at + o->idle - now);
+	lower_to(timeout, o->parked_at + o->idle, now);
 	return 0;
 }
 
-int offer_look_due(struct offer *o, int64_t now, int *timeout)
+int offer_look_due(struct offer *o, int64_t now, int64_t *wake)
 {
 	int64_t next;
 
 	if (o->look_at == 0)
 		return 0;
 	if (now < o->look_at) {
-		timeout_lower(timeout, o->look_at - now);
+		wake_lower(wake, o->look_at);
 		return 0;
 	}
 	/* The next look, for a tree seen waiting or running: twice as long
@@ -39,7 +49,7 @@ int offer_look_due(struct offer *o, int64_t now, int *timeout)
 	next = now + (now - o->parked_at);
 	o->look_at = next > now && next < o->parked_at + o->idle ? next : 0;
 	if (o->look_at)
-		timeout_lower(timeout, o->look_at - now);
+		wake_lower(wake, o->look_at);
 	return 1;
 }
 
@@ -62,8 +72,8 @@ void offer_withdrew(struct offer *o, int64_t now)
 	o->backoff = o->backoff ? o->backoff * 2 : OFFER_PROBE_MIN_MS;
 	if (o->backoff > OFFER_PROBE_MAX_MS)
 		o->backoff = OFFER_PROBE_MAX_MS;
-	o->probe_at = now + o->backoff +
-		      jitter(o, o->backoff / OFFER_JITTER);
+	o->probe_at = now + (o->backoff +
+			     jitter(o, o->backoff / OFFER_JITTER)) * 1000;
 	o->probing = 1;
 }
 
@@ -86,7 +96,7 @@ int offer_looked(struct offer *o, int64_t now, int tree, int *timeout)
 		return 1;
 	}
 	offer_withdrew(o, now);
-	timeout_lower(timeout, o->probe_at - now);
+	lower_to(timeout, o->probe_at, now);
 	return 0;
 }
 
@@ -98,14 +108,14 @@ int offer_due(struct offer *o, int64_t now, int *timeout)
 		o->probe_at = 0;
 		return 1;
 	}
-	timeout_lower(timeout, o->probe_at - now);
+	lower_to(timeout, o->probe_at, now);
 	return 0;
 }
 
-int offer_keep(struct offer *o, int64_t now_us)
+int offer_keep(struct offer *o, int64_t now)
 {
-	int hot = o->last_return && now_us - o->last_return < OFFER_HOT_US;
+	int hot = o->last_return && now - o->last_return < OFFER_HOT_US;
 
-	o->last_return = now_us;
+	o->last_return = now;
 	return hot ? 2 : 1;
 }

@@ -26,18 +26,23 @@
  * that is one wakeup in every PROBE_MAX_MS to
  * PROBE_MAX_MS * (1 + 1/OFFER_JITTER).
  *
- * A parked token that idles a moment (OFFER_LOOK_MS, OFFER_KEPT_LOOK_MS for
- * a kept one) where the OS tells gets looks too, until it idles out: a tree
- * that does not wait (a make in wait4 while its jobs run) cannot read it
- * before something wakes it, and a sibling sub-make may be waiting for that
- * very slot, so it goes back at once instead of after IDLE_MS.  A tree that
- * waits or runs (a make between two jobs, one a CPU that is busy elsewhere
- * has not run yet) keeps it until IDLE_MS as before: a short idle timer
- * alone took tokens from clients that were merely not scheduled (measured:
- * 2.4x the relay bench's round trip with 2 ms / 1 ms timers on a shared
- * CPU).  In the bench's recursive tree at -j8 this early take-back took
- * jobproxy from 1.022x a do-nothing wrapper to 1.0095x (30 interleaved
- * rounds; README, "Measured").
+ * A parked token that idles a moment (OFFER_LOOK_US) where the OS tells
+ * gets looks too, until it idles out: a tree that does not wait (a make in
+ * wait4 while its jobs run) cannot read it before something wakes it, and
+ * a sibling sub-make may be waiting for that very slot, so it goes back at
+ * once instead of after IDLE_MS.  A tree that waits or runs (a make between
+ * two jobs, one a CPU that is busy elsewhere has not run yet) keeps it
+ * until IDLE_MS as before: a short idle timer alone took tokens from
+ * clients that were merely not scheduled (measured: 2.4x the relay bench's
+ * round trip with 2 ms / 1 ms timers on a shared CPU).  In the bench's
+ * recursive tree at -j8 this early take-back took jobproxy from 1.022x a
+ * do-nothing wrapper to 1.0095x (30 interleaved rounds; README,
+ * "Measured").  The first look comes OFFER_LOOK_US after the parking,
+ * finer than poll()'s millisecond (waitset.h).  With the first look at 2
+ * ms (1 ms for a kept return), the tokens taken back in one build of that
+ * tree had idled 1-2 ms each, 75-90 ms of a slot in all; with it at 0.3
+ * ms, 0.9 ms each, 33-42 ms in all, and the tree went from 1.013x to
+ * 1.009x the wrapper (100 interleaved rounds).
  *
  * A returned token is kept parked for the child's next job rather than
  * sent up and fetched again, for a shorter while (offer_kept).  A child
@@ -54,8 +59,7 @@
 
 #define OFFER_IDLE_MS 20
 #define OFFER_KEPT_IDLE_MS 5
-#define OFFER_LOOK_MS 2
-#define OFFER_KEPT_LOOK_MS 1
+#define OFFER_LOOK_US 300
 #define OFFER_PROBE_MIN_MS 40
 #define OFFER_PROBE_MAX_MS 1000
 #define OFFER_HOT_US 250
@@ -66,15 +70,16 @@
 #define OFFER_NOT_WAITING 0
 #define OFFER_WAITING 1
 
-/* Times are milliseconds on the caller's monotonic clock (util.h), but
- * LAST_RETURN, in microseconds. */
+/* Times are microseconds on the caller's monotonic clock (util.h's
+ * now_us); the policy's constants and *TIMEOUT, poll()'s, are in
+ * milliseconds. */
 struct offer {
 	int64_t parked_at;	/* when the parked token went in */
 	int64_t idle;		/* and how long it may wait unread */
 	int64_t look_at;	/* its look (offer_look_due), or 0: none due */
 	int64_t probe_at;	/* after a withdrawal: next offer, else 0 */
-	int64_t backoff;	/* the wait before that offer */
-	int64_t last_return;	/* us, the child's previous return, or 0 */
+	int64_t backoff;	/* ms, the wait before that offer */
+	int64_t last_return;	/* the child's previous return, or 0 */
 	uint32_t rng;		/* the jitter's state; seed it non-zero */
 	int probing;		/* the offer due is a probe: look first */
 };
@@ -101,11 +106,11 @@ int offer_expired(const struct offer *o, int64_t now, int *timeout);
 /*
  * A token is parked: 1 when a look is due at NOW (the caller takes the
  * token back if the tree does not wait), else 0.  Looks come at
- * OFFER_LOOK_MS (OFFER_KEPT_LOOK_MS) after the parking and at twice as
- * long each time after it (2, 4, 8, 16 ms), while that is before the
- * idle time; *TIMEOUT is lowered to the next one.
+ * OFFER_LOOK_US after the parking and at twice as long each time after
+ * it (0.3, 0.6, 1.2, 2.4 ms...), while that is before the idle time;
+ * *WAKE (util.h's wake_lower) is lowered to the next one.
  */
-int offer_look_due(struct offer *o, int64_t now, int *timeout);
+int offer_look_due(struct offer *o, int64_t now, int64_t *wake);
 
 /* We took the parked token back at NOW: wait before the next offer,
  * which will be a probe. */
@@ -134,9 +139,9 @@ int offer_probing(const struct offer *o);
 int offer_looked(struct offer *o, int64_t now, int tree, int *timeout);
 
 /*
- * The child returned a token at NOW_US (microseconds): how many tokens may
- * sit parked in its pipe after we keep the returned one there, 1 or 2.
+ * The child returned a token at NOW: how many tokens may sit parked in its
+ * pipe after we keep the returned one there, 1 or 2.
  */
-int offer_keep(struct offer *o, int64_t now_us);
+int offer_keep(struct offer *o, int64_t now);
 
 #endif

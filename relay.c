@@ -300,7 +300,7 @@ static int look(struct proxy *P, int64_t now, int *timeout)
 {
 	int w = tree_look(P);
 
-	return offer_looked(&P->lease.offer, now / 1000,
+	return offer_looked(&P->lease.offer, now,
 			    w == TREE_WAITING ? OFFER_WAITING :
 			    w == TREE_NOT_WAITING ? OFFER_NOT_WAITING :
 			    OFFER_CANNOT_TELL, timeout);
@@ -312,11 +312,23 @@ struct round {
 	int n, want, parent, lease, psi;
 };
 
+/* The wait: poll()'s TIMEOUT (ms, -1 for none) or until WAKE (us, 0 for
+ * none), whichever comes first; in microseconds, -1 for none. */
+static int64_t wait_us(int timeout, int64_t wake, int64_t now)
+{
+	int64_t us = timeout < 0 ? -1 : (int64_t)timeout * 1000;
+
+	if (wake && (us < 0 || wake - now < us))
+		us = wake > now ? wake - now : 0;
+	return us;
+}
+
 /* What to wait for this round; a token of our own pool is parked at
- * once.  The poll() timeout. */
-static int prepare(struct proxy *P, struct round *r, int64_t now)
+ * once.  How long to wait, in microseconds (-1: until news). */
+static int64_t prepare(struct proxy *P, struct round *r, int64_t now)
 {
 	int timeout = -1, offer, fd, calm;
+	int64_t wake = 0;
 
 	/* A token idles parked: back at once if the tree does not wait
 	 * (offer.h), else at its idle time (lease_expire).  No look while
@@ -326,7 +338,7 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 	 * clients were of one that had just exited. */
 	calm = !sig_pending();
 	if (calm && P->look != TREE_NONE &&
-	    lease_look_due(&P->lease, now, &timeout) &&
+	    lease_look_due(&P->lease, now, &wake) &&
 	    tree_look(P) == TREE_NOT_WAITING)
 		lease_take_back(&P->lease, now);
 	lease_expire(&P->lease, now, &timeout);
@@ -380,7 +392,7 @@ static int prepare(struct proxy *P, struct round *r, int64_t now)
 	}
 	r->lease = r->n;
 	r->n += lease_poll(&P->lease, r->pfd + r->n, &timeout);
-	return timeout;
+	return wait_us(timeout, wake, now);
 }
 
 /*
@@ -466,14 +478,14 @@ void relay(struct proxy *P)
 	P->look = LOOK_UNKNOWN;	/* can_look() */
 	r.parent = -1;		/* prepare(): no round waited on it yet */
 	while (!P->exited) {
-		int timeout;
+		int64_t us;
 
 		if (P->up.gone)
 			parent_gone(P);
-		timeout = prepare(P, &r, now_us());
+		us = prepare(P, &r, now_us());
 		if (P->up.gone)
 			continue;	/* went while we prepared: again */
-		if (ws_wait(&P->ws, r.pfd, r.n, r.parent, timeout) < 0) {
+		if (ws_wait(&P->ws, r.pfd, r.n, r.parent, us) < 0) {
 			if (errno == EINTR)
 				continue;
 			ws_close(&P->ws);

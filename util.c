@@ -68,6 +68,12 @@ void timeout_lower(int *timeout, int64_t ms)
 		*timeout = (int)ms;
 }
 
+void wake_lower(int64_t *wake, int64_t at)
+{
+	if (*wake == 0 || at < *wake)
+		*wake = at;
+}
+
 int cores(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);

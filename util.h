@@ -32,6 +32,10 @@ int64_t now_ms(void);
 /* Lower *TIMEOUT (poll()'s: ms, -1 for none) to MS, clamped to 0..INT_MAX. */
 void timeout_lower(int *timeout, int64_t ms);
 
+/* Lower *WAKE (a moment in us on now_us()'s clock, 0 for none) to AT: a
+ * wait finer than poll()'s milliseconds (waitset.h). */
+void wake_lower(int64_t *wake, int64_t at);
+
 /* The pool size "auto" means: NIX_BUILD_CORES (in a nix build, the cores
  * it was given), else the online CPUs. */
 int cores(void);

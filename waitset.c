@@ -9,12 +9,22 @@
  * Linux 5.11 a woken task leaves the set's queue at once, so the next
  * write wakes the next sleeper even before the first has run.  Level
  * triggered: a file still readable is reported again at the next wait.
+ *
+ * A wait finer than a millisecond (a parked token's first look, offer.h)
+ * is epoll_pwait2() (Linux 5.11), called by its number: C libraries older
+ * than glibc 2.35 have no wrapper.  Where the kernel has none (ENOSYS) or a
+ * seccomp filter refuses it (EPERM, ENOSYS), the wait is epoll_wait()'s
+ * milliseconds, rounded up, for good: the look comes a little later.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE		/* syscall() */
+#endif
 #include "waitset.h"
 #include "msg.h"
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,12 +32,22 @@
 #if defined(__linux__) && !defined(JP_NO_EPOLL)
 #define WS_EPOLL 1
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #ifndef EPOLLEXCLUSIVE
 #define EPOLLEXCLUSIVE (1u << 28)	/* Linux 4.5; older C libraries */
 #endif
 #endif
 
 #define WS_POLL_ROUND (-2)	/* ep_wait(): poll() this round */
+
+/* A wait of US microseconds (-1: for ever) in poll()'s milliseconds,
+ * rounded up: never shorter than asked. */
+static int ms_of(int64_t us)
+{
+	if (us < 0)
+		return -1;
+	return us / 1000 >= INT_MAX ? INT_MAX : (int)((us + 999) / 1000);
+}
 
 static const struct ws_entry *find(const struct ws_entry *e, int n, int fd)
 {
@@ -83,6 +103,7 @@ void ws_init(struct waitset *w)
 	w->use_poll = no && *no && strcmp(no, "0") != 0;
 	w->excl = 0;
 	w->stale = 0;
+	w->coarse = 0;
 	w->n = 0;
 #ifdef WS_EPOLL
 	if (!w->use_poll)
@@ -131,6 +152,7 @@ static int rebuild(struct waitset *w, const struct ws_entry *want, int n)
 	close_fd(&w->epfd);
 	w->n = 0;
 	w->stale = 0;
+	w->coarse = 0;
 	/* Close-on-exec: a command started later must not hold it. */
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0)
@@ -209,8 +231,27 @@ static int report(struct pollfd *pfd, int n, const struct epoll_event *ev)
 	return hit;
 }
 
+/* epoll_wait() for US microseconds: to the microsecond where it can. */
+static int ep_timed(struct waitset *w, struct epoll_event *ev, int64_t us)
+{
+#ifdef SYS_epoll_pwait2
+	if (us > 0 && us % 1000 && !w->coarse) {
+		/* the kernel's struct __kernel_timespec, on every ABI */
+		struct { long long sec, nsec; } ts = { us / 1000000,
+						       us % 1000000 * 1000 };
+		long r = syscall(SYS_epoll_pwait2, w->epfd, ev, WS_MAX, &ts,
+				 NULL, 0);
+
+		if (r >= 0 || (errno != ENOSYS && errno != EPERM))
+			return (int)r;
+		w->coarse = 1;
+	}
+#endif
+	return epoll_wait(w->epfd, ev, WS_MAX, ms_of(us));
+}
+
 static int ep_wait(struct waitset *w, struct pollfd *pfd, int n, int excl,
-		   int timeout)
+		   int64_t us)
 {
 	struct epoll_event ev[WS_MAX];
 	int r, i, news = 0;
@@ -219,7 +260,7 @@ static int ep_wait(struct waitset *w, struct pollfd *pfd, int n, int excl,
 		return WS_POLL_ROUND;
 	for (i = 0; i < n; i++)
 		pfd[i].revents = 0;
-	r = epoll_wait(w->epfd, ev, WS_MAX, timeout);
+	r = ep_timed(w, ev, us);
 	if (r < 0 && errno == EINTR)
 		return -1;
 	if (r < 0)
@@ -235,12 +276,12 @@ static int ep_wait(struct waitset *w, struct pollfd *pfd, int n, int excl,
 #endif
 
 int ws_wait(struct waitset *w, struct pollfd *pfd, int n, int excl,
-	    int timeout)
+	    int64_t us)
 {
 	w->excl = 0;
 #ifdef WS_EPOLL
 	if (!w->use_poll) {
-		int r = ep_wait(w, pfd, n, excl, timeout);
+		int r = ep_wait(w, pfd, n, excl, us);
 
 		if (r != WS_POLL_ROUND)
 			return r;
@@ -249,5 +290,5 @@ int ws_wait(struct waitset *w, struct pollfd *pfd, int n, int excl,
 #else
 	(void)excl;
 #endif
-	return poll(pfd, (nfds_t)n, timeout);
+	return poll(pfd, (nfds_t)n, ms_of(us));
 }

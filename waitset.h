@@ -34,6 +34,7 @@
 #define JOBPROXY_WAITSET_H
 
 #include <poll.h>
+#include <stdint.h>
 
 #define WS_MAX 8		/* most entries one wait takes */
 
@@ -67,6 +68,7 @@ struct waitset {
 	int use_poll;		/* poll() for good */
 	int excl;		/* the last wait was exclusive on an entry */
 	int stale;		/* an event came for no entry: make it again */
+	int coarse;		/* no epoll_pwait2(): waits in milliseconds */
 	int n;			/* registrations, as the kernel has them */
 	struct ws_entry reg[WS_MAX];
 };
@@ -77,13 +79,15 @@ struct waitset {
 void ws_init(struct waitset *w);
 
 /*
- * poll(PFD, N, TIMEOUT), with PFD[EXCL] (EXCL -1 for none) waited on
- * exclusively where epoll can.  Fills every revents as poll() does
- * (POLLNVAL aside) and returns as it does: entries with news, 0 at the
- * timeout, -1 with errno (EINTR).  An epoll failure falls back to poll().
+ * poll(PFD, N, ...) for US microseconds (-1: until news), with PFD[EXCL]
+ * (EXCL -1 for none) waited on exclusively where epoll can.  Fills every
+ * revents as poll() does (POLLNVAL aside) and returns as it does: entries
+ * with news, 0 at the timeout, -1 with errno (EINTR).  An epoll failure
+ * falls back to poll().  To the microsecond with epoll where the kernel
+ * can (waitset.c), else in milliseconds rounded up.
  */
 int ws_wait(struct waitset *w, struct pollfd *pfd, int n, int excl,
-	    int timeout);
+	    int64_t us);
 
 /* Did the last ws_wait() wait on its EXCL entry exclusively? */
 int ws_exclusive(const struct waitset *w);

@@ -233,26 +233,26 @@ static void idle_token_withdrawn_then_probe(void **state)
 static void look_takes_back_at_once(void **state)
 {
 	struct fixture *f = *state;
-	int timeout = -1;
+	int64_t wake = 0;
 
-	assert_int_equal(lease_look_due(&f->L, f->now, &timeout), 0);
-	assert_int_equal(timeout, -1);	/* nothing parked */
+	assert_int_equal(lease_look_due(&f->L, f->now, &wake), 0);
+	assert_int_equal(wake, 0);	/* nothing parked */
 	lease_offer(&f->L, f->now);
-	assert_int_equal(lease_look_due(&f->L, f->now, &timeout), 0);
-	assert_int_equal(timeout, OFFER_LOOK_MS);
-	f->now += OFFER_LOOK_MS * MS;
-	assert_int_equal(lease_look_due(&f->L, f->now, &(int){ -1 }), 1);
+	assert_int_equal(lease_look_due(&f->L, f->now, &wake), 0);
+	assert_int_equal(wake, f->now + OFFER_LOOK_US);
+	f->now += OFFER_LOOK_US;
+	assert_int_equal(lease_look_due(&f->L, f->now, &(int64_t){ 0 }), 1);
 	lease_take_back(&f->L, f->now);
 	assert_int_equal(f->L.parked, 0);
 	assert_int_equal(f->up.free, POOL);
 	assert_int_equal(f->L.offer.backoff, OFFER_PROBE_MIN_MS);
 	assert_int_equal(lease_wants(&f->L, f->now, &(int){ -1 }), 0);
 	assert_int_equal(lease_look_due(&f->L, f->now + 100 * MS,
-					&(int){ -1 }), 0);
+					&(int64_t){ 0 }), 0);
 	f->L.greedy = 1;
 	lease_offer(&f->L, f->now);
 	assert_int_equal(lease_look_due(&f->L, f->now + 100 * MS,
-					&(int){ -1 }), 0);
+					&(int64_t){ 0 }), 0);
 	f->L.greedy = 0;
 	lease_withdraw(&f->L);
 	whole(f, 0);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "waitset.h"
 
 #define EXCL_BIT 0x10000000u	/* EPOLLEXCLUSIVE, as fdinfo shows it */
@@ -169,7 +170,7 @@ static void reports_as_poll(int use_poll)
 	pfd[2] = (struct pollfd){ -1, POLLIN, 0 };	/* skipped */
 	assert_int_equal(ws_wait(&w, pfd, 3, 1, 0), 0);
 	put(b[1]);
-	assert_int_equal(ws_wait(&w, pfd, 3, 1, 1000), 1);
+	assert_int_equal(ws_wait(&w, pfd, 3, 1, 1000000), 1);
 	assert_int_equal(pfd[0].revents, 0);
 	assert_int_equal(pfd[1].revents, POLLIN);
 	assert_int_equal(ws_exclusive(&w), !use_poll && EPOLL_HERE);
@@ -180,12 +181,44 @@ static void reports_as_poll(int use_poll)
 	assert_int_equal(pfd[2].revents, POLLOUT);
 	assert_int_equal(ws_exclusive(&w), 0);
 	close(b[1]);
-	assert_int_equal(ws_wait(&w, pfd, 2, -1, 1000), 1);
+	assert_int_equal(ws_wait(&w, pfd, 2, -1, 1000000), 1);
 	assert_int_equal(pfd[1].revents, POLLHUP);
 	ws_close(&w);
 	close(a[0]);
 	close(a[1]);
 	close(b[0]);
+}
+
+/* A wait shorter than a millisecond, with no news: it times out, never
+ * before it was asked to (poll()'s own wait rounds it up to a whole
+ * millisecond), as a look due in 0.3 ms needs (offer.h). */
+static void short_wait_is_not_shorter(int use_poll)
+{
+	struct waitset w;
+	int a[2], b[2], i;
+	struct pollfd pfd[2];
+
+	two_pipes(&w, use_poll, a, b, pfd);
+	for (i = 0; i < 5; i++) {
+		int64_t t = now_us();
+
+		assert_int_equal(ws_wait(&w, pfd, 2, 1, 300), 0);
+		assert_true(now_us() - t >= (use_poll ? 1000 : 300));
+	}
+	ws_close(&w);
+	closes((int[]){ a[0], a[1], b[0], b[1] }, 4);
+}
+
+static void short_wait_epoll(void **state)
+{
+	(void)state;
+	short_wait_is_not_shorter(0);
+}
+
+static void short_wait_poll(void **state)
+{
+	(void)state;
+	short_wait_is_not_shorter(1);
 }
 
 static void wait_epoll(void **state)
@@ -255,7 +288,7 @@ static void reused_number_is_watched(void **state)
 	put(a[1]);		/* the old pipe: no news for NUM */
 	assert_int_equal(ws_wait(&w, pfd, 2, 1, 0), 0);
 	put(b[1]);
-	assert_int_equal(ws_wait(&w, pfd, 2, 1, 1000), 1);
+	assert_int_equal(ws_wait(&w, pfd, 2, 1, 1000000), 1);
 	assert_int_equal(pfd[1].revents, POLLIN);
 	ws_close(&w);
 	closes((int[]){ copy, a[1], b[0], b[1], c[0], c[1] }, 6);
@@ -347,6 +380,8 @@ int main(void)
 		cmocka_unit_test(plan_same_fd_twice_polls),
 		cmocka_unit_test(wait_epoll),
 		cmocka_unit_test(wait_poll),
+		cmocka_unit_test(short_wait_epoll),
+		cmocka_unit_test(short_wait_poll),
 		cmocka_unit_test(closed_fd_stays_quiet),
 		cmocka_unit_test(reused_number_is_watched),
 #ifdef __linux__
