@@ -2,11 +2,10 @@
 #include "offer.h"
 #include "util.h"
 
-/* Lower the poll() *TIMEOUT (ms) to the moment AT (us): rounded up, so
- * that the wait does not end just before it and go round once more. */
+/* Lower the poll() *TIMEOUT (ms) to the moment AT (us), rounded up. */
 static void lower_to(int *timeout, int64_t at, int64_t now)
 {
-	timeout_lower(timeout, (at - now + 999) / 1000);
+	timeout_lower(timeout, ms_ceil(at - now));
 }
 
 static void parked(struct offer *o, int64_t now, int64_t idle_ms)

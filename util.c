@@ -68,6 +68,11 @@ void timeout_lower(int *timeout, int64_t ms)
 		*timeout = (int)ms;
 }
 
+int64_t ms_ceil(int64_t us)
+{
+	return us > 0 ? (us + 999) / 1000 : 0;
+}
+
 void wake_lower(int64_t *wake, int64_t at)
 {
 	if (*wake == 0 || at < *wake)

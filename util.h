@@ -32,6 +32,10 @@ int64_t now_ms(void);
 /* Lower *TIMEOUT (poll()'s: ms, -1 for none) to MS, clamped to 0..INT_MAX. */
 void timeout_lower(int *timeout, int64_t ms);
 
+/* US microseconds in whole milliseconds, rounded up (0 for US <= 0): a
+ * wait that never ends before its moment and goes round once more. */
+int64_t ms_ceil(int64_t us);
+
 /* Lower *WAKE (a moment in us on now_us()'s clock, 0 for none) to AT: a
  * wait finer than poll()'s milliseconds (waitset.h). */
 void wake_lower(int64_t *wake, int64_t at);

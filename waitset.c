@@ -46,7 +46,7 @@ static int ms_of(int64_t us)
 {
 	if (us < 0)
 		return -1;
-	return us / 1000 >= INT_MAX ? INT_MAX : (int)((us + 999) / 1000);
+	return ms_ceil(us) >= INT_MAX ? INT_MAX : (int)ms_ceil(us);
 }
 
 static const struct ws_entry *find(const struct ws_entry *e, int n, int fd)

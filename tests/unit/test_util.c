@@ -144,6 +144,26 @@ static void timeouts(void **state)
 	assert_int_equal(t, INT_MAX);
 }
 
+/* Microseconds to a wait in milliseconds: rounded up, never below 0, and
+ * the finer moment (wake_lower) only ever lowered, 0 being none. */
+static void finer_waits(void **state)
+{
+	int64_t w = 0;
+
+	(void)state;
+	assert_int_equal(ms_ceil(0), 0);
+	assert_int_equal(ms_ceil(1), 1);
+	assert_int_equal(ms_ceil(1000), 1);
+	assert_int_equal(ms_ceil(1001), 2);
+	assert_int_equal(ms_ceil(-5000), 0);
+	wake_lower(&w, 700);
+	assert_int_equal(w, 700);
+	wake_lower(&w, 900);
+	assert_int_equal(w, 700);
+	wake_lower(&w, 300);
+	assert_int_equal(w, 300);
+}
+
 static void clock_is_monotonic_64_bit(void **state)
 {
 	int64_t a = now_us(), b = now_us(), m = now_ms();
@@ -177,6 +197,7 @@ int main(void)
 		cmocka_unit_test(num_int_ranges),
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(timeouts),
+		cmocka_unit_test(finer_waits),
 		cmocka_unit_test(clock_is_monotonic_64_bit),
 		cmocka_unit_test(cores_from_nix),
 	};
