@@ -339,8 +339,10 @@ static int64_t prepare(struct proxy *P, struct round *r, int64_t now)
 	calm = !sig_pending();
 	if (calm && P->look != TREE_NONE &&
 	    lease_look_due(&P->lease, now, &wake) &&
-	    tree_look(P) == TREE_NOT_WAITING)
+	    tree_look(P) == TREE_NOT_WAITING) {
 		lease_take_back(&P->lease, now);
+		wake = 0;	/* its next look, set above, has nothing to see */
+	}
 	lease_expire(&P->lease, now, &timeout);
 	lease_nowait_fill(&P->lease, now, &timeout);
 	/* --charge: only then is there a look to wake up for */
