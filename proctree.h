@@ -41,6 +41,18 @@
 				 * runs holding it open (a make that has just
 				 * reaped a job, on its way to read) */
 
+/* What a look looks for: the command's token pipe or fifo, and this
+ * binary (SELF_INO 0: not known).  A jobproxy below that runs with the
+ * pipe open is not on its way to read it: it reads the pipe only from an
+ * epoll wait that names it, which a look sees, and says so first on its
+ * "I wait" pipe where it has one. */
+struct tree_target {
+	dev_t dev;
+	ino_t ino;
+	dev_t self_dev;
+	ino_t self_ino;
+};
+
 /* Which way works under ROOT (a look at our own /proc/self). */
 int tree_usable(const char *root);
 
@@ -63,14 +75,17 @@ int tree_pressure(const char *root, int window_ms);
 int64_t tree_stall(int fd);
 
 /*
- * Is a task of PID's tree blocked waiting to read the pipe or fifo whose
- * inode is DEV/INO (the command's token pipe)?  Read from each task's
+ * Is a task of PID's tree blocked waiting to read the pipe or fifo T names
+ * (the command's token pipe)?  Read from each task's
  * /proc/PID/task/TID/syscall; the fds it waits on from the call's
  * arguments (a read's fd; a select's read set, a poll's array, read from
  * the task's memory; an epoll's interest list from fdinfo).  Where those
  * cannot be read, a task in select, poll or epoll that holds the pipe
- * open counts as waiting for it.  Linux only: else TREE_CANNOT_TELL.
+ * open counts as waiting for it, and so does a task that runs holding it
+ * open, unless it is this binary (T's self; /proc/PID/task/TID/exe).
+ * Linux only: else TREE_CANNOT_TELL.
  */
-int tree_waits(const char *root, pid_t pid, int how, dev_t dev, ino_t ino);
+int tree_waits(const char *root, pid_t pid, int how,
+	       const struct tree_target *t);
 
 #endif

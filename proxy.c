@@ -166,6 +166,8 @@ static void find_tool(struct proxy *P)
 	ino_t ino = 0;
 	int self = masq_self(P->o->argv0, &dev, &ino);
 
+	P->self_dev = dev;
+	P->self_ino = ino;
 	P->links[0] = '\0';
 	if (P->o->insert && self &&
 	    !masq_link_dir(P->o->argv0, dev, ino, P->links, sizeof P->links))

@@ -31,6 +31,8 @@ struct proxy {
 	const char *file;	/* the file run, or NULL: argv[0] on PATH */
 	char real[PATH_MAX];	/* a wrapped tool's real file (masq.h) */
 	char links[PATH_MAX];	/* the link directory, "" for none */
+	dev_t self_dev;		/* this binary (masq_self), for a look to */
+	ino_t self_ino;		/* know a jobproxy below; 0: not known */
 	char *path_env;		/* the child's PATH, links first */
 	int jobs;		/* -j N: root pool size; 0 auto; -1 not given */
 

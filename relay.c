@@ -287,11 +287,14 @@ static int can_look(struct proxy *P)
  * pipe's inode names it in the tree's fd tables, a fifo's too. */
 static int tree_look(struct proxy *P)
 {
+	struct tree_target t = { 0, 0, P->self_dev, P->self_ino };
 	struct stat st;
 
 	if (!can_look(P) || fstat(P->lease.js.tok_w, &st) != 0)
 		return TREE_CANNOT_TELL;
-	return tree_waits("", P->pid, P->look, st.st_dev, st.st_ino);
+	t.dev = st.st_dev;
+	t.ino = st.st_ino;
+	return tree_waits("", P->pid, P->look, &t);
 }
 
 /* A probe is due (offer.h): park only for a tree that waits for a token,

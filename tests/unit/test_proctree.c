@@ -408,6 +408,7 @@ static void real_tree_waits_for_its_pipe(void **state)
 #endif
 	int a[2], b[2], i, how = tree_usable("");
 	struct stat sa, sb;
+	struct tree_target ta = { 0, 0, 0, 0 }, tb = ta;
 	double limit;
 
 	(void)state;
@@ -417,6 +418,8 @@ static void real_tree_waits_for_its_pipe(void **state)
 	assert_int_equal(pipe(b), 0);
 	assert_int_equal(fstat(a[0], &sa), 0);
 	assert_int_equal(fstat(b[0], &sb), 0);
+	ta.dev = sa.st_dev, ta.ino = sa.st_ino;
+	tb.dev = sb.st_dev, tb.ino = sb.st_ino;
 	for (i = 0; i < 3; i++) {
 		pid_t pid = groups[0] = blocked_in(calls[i], a[0], b[0]);
 
@@ -425,13 +428,52 @@ static void real_tree_waits_for_its_pipe(void **state)
 			state_of(pid) != 'S') && now_s() < limit)
 			pause_ms(10);
 		assert_int_equal(child_call(pid), calls[i]);
-		assert_int_equal(tree_waits("", pid, how, sa.st_dev, sa.st_ino),
-				 TREE_WAITING);
-		assert_int_equal(tree_waits("", pid, how, sb.st_dev, sb.st_ino),
+		assert_int_equal(tree_waits("", pid, how, &ta), TREE_WAITING);
+		assert_int_equal(tree_waits("", pid, how, &tb),
 				 TREE_NOT_WAITING);
 		kill_groups(NULL);
 	}
 	close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
+/* A process that runs (spins, never in a call) holding our pipe open: a
+ * make on its way to read it, for all a look can tell, unless it is this
+ * binary, as a jobproxy below is.  A fork of the test is this binary. */
+static void real_running_jobproxy_does_not_wait(void **state)
+{
+#ifdef __linux__
+	int a[2], ready[2], how = tree_usable("");
+	struct tree_target t = { 0, 0, 0, 0 };
+	struct stat st, self;
+	char c;
+
+	(void)state;
+	if (how == TREE_NONE || stat("/proc/self/exe", &self) < 0)
+		skip();
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(fstat(a[0], &st), 0);
+	t.dev = st.st_dev, t.ino = st.st_ino;
+	groups[0] = fork();
+	assert_true(groups[0] >= 0);
+	if (groups[0] == 0) {
+		setpgid(0, 0);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)	/* runnable from here on: "running" in /proc */
+			;
+	}
+	setpgid(groups[0], groups[0]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	assert_int_equal(tree_waits("", groups[0], how, &t), TREE_WAITING);
+	t.self_dev = self.st_dev, t.self_ino = self.st_ino;
+	assert_int_equal(tree_waits("", groups[0], how, &t), TREE_NOT_WAITING);
+	kill_groups(NULL);
+	close(a[0]), close(a[1]), close(ready[0]), close(ready[1]);
 #else
 	(void)state;
 	skip();
@@ -463,12 +505,24 @@ static void in_call(long pid, long nr, long a0, long a1)
 	put(path, text);
 }
 
-static struct stat pipe_st;	/* "our token pipe" in the fake root */
+static struct tree_target target; /* "our token pipe" in the fake root,
+				    * and "jobproxy", this binary */
 
 static int waits(pid_t pid)
 {
-	return tree_waits(root, pid, TREE_CHILDREN, pipe_st.st_dev,
-			  pipe_st.st_ino);
+	return tree_waits(root, pid, TREE_CHILDREN, &target);
+}
+
+/* ROOT/proc/PID/task/PID/exe: a link to ROOT/TARGET. */
+static void exe_link(long pid, const char *file)
+{
+	char path[1024], to[1024];
+
+	snprintf(path, sizeof path, "%s/proc/%ld/task/%ld/exe", root, pid,
+		 pid);
+	snprintf(to, sizeof to, "%s/%s", root, file);
+	unlink(path);
+	assert_int_equal(symlink(to, path), 0);
 }
 
 /* The fake tree's tasks all idle: make (10) in wait4, 11's two threads
@@ -477,12 +531,18 @@ static int waits(pid_t pid)
 static void idle_fake_tree(void)
 {
 	char path[1024];
+	struct stat st;
 
 	fake_tree(1);
 	put("/pipe", "");
 	put("/other", "");
+	put("/jobproxy", "");
 	snprintf(path, sizeof path, "%s/pipe", root);
-	assert_int_equal(stat(path, &pipe_st), 0);
+	assert_int_equal(stat(path, &st), 0);
+	target.dev = st.st_dev, target.ino = st.st_ino;
+	snprintf(path, sizeof path, "%s/jobproxy", root);
+	assert_int_equal(stat(path, &st), 0);
+	target.self_dev = st.st_dev, target.self_ino = st.st_ino;
 	in_call(10, SYS_wait4, -1, 0);
 	put("/proc/11/task/11/syscall", "running\n");
 	put("/proc/11/task/16/syscall", "running\n");
@@ -525,8 +585,19 @@ static void fake_tree_idle_or_waiting(void **state)
 	assert_int_equal(waits(10), TREE_NOT_WAITING);
 	fd_link(12, 3, "pipe");
 	assert_int_equal(waits(10), TREE_WAITING);
+	/* unless it is a jobproxy below (this binary), which says when it
+	 * waits; another binary still counts */
+	exe_link(12, "jobproxy");
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	exe_link(12, "other");
+	assert_int_equal(waits(10), TREE_WAITING);
 	fd_link(12, 3, "other");
 	fd_link(17, 5, "pipe");
+	assert_int_equal(waits(10), TREE_WAITING);
+	exe_link(17, "jobproxy");
+	assert_int_equal(waits(10), TREE_NOT_WAITING);
+	/* blocked in a read of it, a jobproxy waits like any client */
+	in_call(17, SYS_read, 5, 0);
 	assert_int_equal(waits(10), TREE_WAITING);
 }
 
@@ -567,7 +638,7 @@ static void fake_tree_cannot_tell(void **state)
 	fd_link(17, 7, "pipe");
 	assert_int_equal(waits(10), TREE_WAITING);
 	assert_int_equal(waits(99), TREE_CANNOT_TELL);	/* gone */
-	assert_int_equal(tree_waits(root, 10, TREE_NONE, 0, 0),
+	assert_int_equal(tree_waits(root, 10, TREE_NONE, &target),
 			 TREE_CANNOT_TELL);
 }
 
@@ -582,6 +653,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(stall_total, setup, teardown),
 		cmocka_unit_test_teardown(real_tree_waits_for_its_pipe,
+					  kill_groups),
+		cmocka_unit_test_teardown(real_running_jobproxy_does_not_wait,
 					  kill_groups),
 		cmocka_unit_test_setup_teardown(fake_tree_idle_or_waiting, setup,
 						teardown),
