@@ -99,8 +99,8 @@ tree_mode() {
 }
 s2() {
 	gen_tree
-	say "== 2 recursive tree: $NJOBS jobs, depth 3, -j: $JOBS"
-	for r in $(runs); do
+	say "== 2 recursive tree: $NJOBS jobs, depth 3, -j: $JOBS, $TRUNS rounds"
+	for r in $(runs "$TRUNS"); do
 		for j in $JOBS; do
 			for m in $(modes "$r"); do
 				tree_mode "$m" "$j"
@@ -123,7 +123,7 @@ s2() {
 		pair "s2.$j.wrap.wall" "s2.$j.jp.wall" "s2.$j.vswrap"
 		pair "s2.$j.plain.wall" "s2.$j.jp.wall" "s2.$j.vsplain"
 		pair "s2.$j.plain.util" "s2.$j.jp.util" "s2.$j.utilr"
-		row "2-tree -j$j" "wall s, $NJOBS jobs in 40 sub-makes" "$(fig "s2.$j.plain.wall")" \
+		row "2-tree -j$j" "wall s, $NJOBS jobs in 40 sub-makes ($TRUNS rounds)" "$(fig "s2.$j.plain.wall")" \
 			"$(fig "s2.$j.wrap.wall")" "$(fig "s2.$j.jp.wall")" \
 			"$(fig "s2.$j.vswrap")x wrapper" "<= 1.01x wrapper" \
 			"$(met "$(med "s2.$j.vswrap")" "<=" 1.01)"
