@@ -303,8 +303,8 @@ static int epolled(const char *root, pid_t pid, long tid, long epfd,
 /* Is the task a jobproxy of this binary?  One below us holds our pipe
  * open all its life, and runs at its own looks and relay rounds: counted
  * as a client on its way to read, it had a token parked for an idle tree
- * whenever our look met its own (1 run in 5 of t_idle's nested tree under
- * ASan and a busy CPU). */
+ * whenever our look met its own (3 runs in 24 of t_idle's nested tree
+ * under ASan beside stress-ng --cpu 2). */
 static int is_us(const char *root, pid_t pid, long tid, const struct look *lk)
 {
 	char path[PATHLEN];
