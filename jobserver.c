@@ -148,6 +148,7 @@ static int open_fifo(const struct js_auth *a, struct parent_js *p)
 		js_close_parent(p);
 		return -1;
 	}
+	p->owner = mf_fifo_owner(path);
 	return 0;
 }
 
@@ -155,6 +156,7 @@ void js_parent_init(struct parent_js *p)
 {
 	p->rfd = p->wfd = -1;
 	p->guarded = 0;
+	p->owner = 0;
 }
 
 void js_child_init(struct child_js *c)
@@ -331,6 +333,16 @@ void js_close_parent(struct parent_js *p)
 {
 	close_fd(&p->rfd);
 	close_fd(&p->wfd);
+	p->owner = 0;
+}
+
+int js_parent_ended(const struct parent_js *p)
+{
+	struct stat st;
+
+	return p->owner > 0 && fstat(p->rfd, &st) == 0 &&
+	       st.st_nlink == 0 && kill((pid_t)p->owner, 0) < 0 &&
+	       errno == ESRCH;
 }
 
 void js_close_child(struct child_js *c)

@@ -11,6 +11,8 @@ struct parent_js {
 	int rfd, wfd;		/* ours, close-on-exec; rfd non-blocking */
 	int guarded;		/* rfd shares a blocking description: read
 				 * under an interval timer (no /proc) */
+	long owner;		/* a fifo: the pid its name carries, 0: none
+				 * (a pipe, a fifo of another name) */
 };
 
 struct child_js {
@@ -47,6 +49,16 @@ int js_make_child(struct child_js *c);
 int js_make_child_fifo(struct child_js *c);
 
 void js_close_parent(struct parent_js *p);
+
+/*
+ * A fifo parent whose owner has ended: its path removed (link count 0), as
+ * make 4.4 and jobproxy do when they end or die of a fatal signal, and the
+ * pid its name carries (mf_fifo_owner) no longer there.  A path removed
+ * under a live owner is not enough: that owner still counts its tokens.
+ * Our own write end keeps a fifo from ever reading EOF, which is how a
+ * pipe parent says it is gone.
+ */
+int js_parent_ended(const struct parent_js *p);
 /* Close our ends; in fifo style also remove the fifo and its directory. */
 void js_close_child(struct child_js *c);
 

@@ -225,6 +225,37 @@ int mf_unescape(const char *s, size_t len, char *buf, size_t bufsz)
 	return 1;
 }
 
+/* A decimal pid at S, at most INT_MAX, its end in *END; 0 if none. */
+static long pid_at(const char *s, const char **end)
+{
+	long v = 0;
+
+	for (*end = s; **end >= '0' && **end <= '9'; (*end)++)
+		if ((v = v * 10 + (**end - '0')) > INT_MAX)
+			return 0;
+	return v;
+}
+
+long mf_fifo_owner(const char *path)
+{
+	const char *base = strrchr(path, '/'), *dir, *end;
+	long pid;
+
+	base = base ? base + 1 : path;
+	if (strncmp(base, "GMfifo", 6) == 0) {
+		pid = pid_at(base + 6, &end);
+		return *end == '\0' ? pid : 0;
+	}
+	if (strcmp(base, "fifo") != 0 || base - path < 2)
+		return 0;
+	for (dir = base - 1; dir > path && dir[-1] != '/'; dir--)
+		;
+	if (strncmp(dir, "jobproxy-", 9) != 0)
+		return 0;
+	pid = pid_at(dir + 9, &end);
+	return *end == '.' ? pid : 0;
+}
+
 /* Where the "--" tail starts in S (its blank included), or S's end. */
 static const char *tail_start(const char *s)
 {

@@ -55,6 +55,13 @@ size_t mf_rewrite(const char *flags, const char *auth, const char *fds,
 int mf_unescape(const char *s, size_t len, char *buf, size_t bufsz);
 
 /*
+ * The pid of the process that made the fifo PATH (unescaped), as its name
+ * carries it: GNU make 4.4's "DIR/GMfifoPID" (posixos.c), jobproxy's
+ * "DIR/jobproxy-PID.XXXXXX/fifo"; 0 for any other name.
+ */
+long mf_fifo_owner(const char *path);
+
+/*
  * For a root pool: FLAGS (may be NULL) with "-jN --jobserver-auth=AUTH"
  * added among its options, before any "--" variable tail, so the flags
  * word stays first.  Same return and truncation rules as mf_rewrite.

@@ -390,6 +390,8 @@ static int64_t prepare(struct proxy *P, struct round *r, int64_t now)
 	if (P->want_r >= 0)
 		r->pfd[r->want = r->n++] = (struct pollfd){ P->want_r,
 							    POLLIN, 0 };
+	if (offer)	/* a fifo parent may have ended: up_check() */
+		up_check(&P->up, &timeout);
 	fd = up_poll_fd(&P->up);
 	if (offer && fd >= 0) {
 		r->pfd[r->parent = r->n++] = (struct pollfd){ fd, POLLIN, 0 };

@@ -68,6 +68,16 @@ static void gone(struct upstream *u, unsigned long unwritten)
 	u->gone = 1;
 }
 
+void up_check(struct upstream *u, int *timeout)
+{
+	if (u->counter || !u->supply || !u->js.owner)
+		return;
+	if (js_parent_ended(&u->js))
+		gone(u, 0);
+	else if (*timeout < 0 || *timeout > UP_FIFO_LOOK_MS)
+		*timeout = UP_FIFO_LOOK_MS;
+}
+
 int up_take(struct upstream *u, unsigned char *b)
 {
 	int r;

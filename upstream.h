@@ -47,6 +47,15 @@ int up_poll_fd(const struct upstream *u);
  * may be tried before waiting, at the cost of one read. */
 int up_nowait(const struct upstream *u);
 
+/*
+ * Before a wait on up_poll_fd(): a fifo parent whose owner has ended
+ * (js_parent_ended) is gone as a pipe parent that reads EOF is (GONE
+ * set).  Nothing wakes a wait for that, so while the parent is a fifo of
+ * a known owner, *TIMEOUT (ms) is lowered to UP_FIFO_LOOK_MS to look again.
+ */
+#define UP_FIFO_LOOK_MS 1000
+void up_check(struct upstream *u, int *timeout);
+
 /* Take one token, its byte into *B: 1, or 0 (none now, or none ever: a
  * failure is said once and ends the supply). */
 int up_take(struct upstream *u, unsigned char *b);

@@ -99,6 +99,52 @@ EOF
 	expect "root pool at the end" "$(field end r)" "$(field start r)"
 }
 
+# A fifo parent ends while a jobproxy below it, orphaned, has a client
+# blocked waiting for a token (a stress round hung so for 30 s): the top's
+# -j1 pool has none to give.  Our own write end keeps the fifo from ever
+# reading EOF, the sign a pipe parent gives; its path, removed by its
+# owner at the end (jobproxy, make 4.4), is what tells.  The client gets
+# the subtree's own token, and its jobproxy ends.
+t_fifo_parent_ends_orphan_gets_a_token() {
+	cat >orphan.sh <<EOF
+$JP $TJOB --client touch=B-ready take=1 touch=B-got put=1 &
+echo \$! >jp2
+while [ ! -e B-ready ]; do sleep 0.01; done
+EOF
+	"$JP" -j 1 --style=fifo sh orphan.sh 2>err || die "top: $(cat err)"
+	if ! until_file B-got 30; then
+		kill -9 "$(cat jp2)" 2>/dev/null
+		die "the client still waits 30 s after the fifo's owner ended: $(cat err)"
+	fi
+	i=0
+	while kill -0 "$(cat jp2)" 2>/dev/null && [ $i -lt 3000 ]; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	kill -0 "$(cat jp2)" 2>/dev/null && die "the orphaned jobproxy did not end"
+	grep -q 'parent jobserver is gone' err || die "message: $(cat err)"
+	echo "  the orphan's client got its token"
+}
+
+# The same sign with the owner alive: make 4.4's fifo removed from under it
+# while a jobproxy below waits for one of its tokens.  make still counts
+# that token, so the jobproxy must wait for it (b holds it 2.5 s, two of
+# the jobproxy's looks at the path), not go on with a pool of its own.
+t_fifo_removed_under_live_owner_still_relays() {
+	need_make44
+	cat >Makefile <<'EOF'
+all: a b
+a: ; +@$(JP) sh -c 'rm -f "$$1"; exec $(TJOB) --client take=1 touch=got put=1' sh "$$(echo "$$MAKEFLAGS" | sed 's/.*fifo:\([^ ]*\).*/\1/')"
+b: ; @sleep 2.5
+EOF
+	"$M44" -s -j2 JP="$JP" TJOB="$TJOB" >out 2>err
+	expect "make's exit status" "$?" 0
+	[ -e got ] || die "the client got no token: $(cat err)"
+	grep -q 'is gone' err && die "took the live owner for gone: $(cat err)"
+	[ -s err ] && die "stderr: $(cat err)"
+	echo "  the jobproxy waited for make's token"
+}
+
 t_killed_middle_blocked_reader_nothing_held() {
 	killed_middle -j1 0 1
 }

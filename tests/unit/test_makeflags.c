@@ -743,6 +743,29 @@ static void rewrite_huge(void **state)
 /* ------------------------------------------------------------------ */
 /* mf_unescape                                                        */
 
+/* The maker's pid in a fifo's name: make 4.4's and ours, nothing else. */
+static void fifo_owner(void **state)
+{
+	(void)state;
+	assert_int_equal(mf_fifo_owner("/tmp/GMfifo4242"), 4242);
+	assert_int_equal(mf_fifo_owner("GMfifo7"), 7);
+	assert_int_equal(mf_fifo_owner("/tmp/jobproxy-99.aB3xYz/fifo"), 99);
+	assert_int_equal(mf_fifo_owner("jobproxy-5.x/fifo"), 5);
+	/* other names, cut or malformed numbers, one past INT_MAX */
+	assert_int_equal(mf_fifo_owner("/tmp/pool.aB3xYz/fifo"), 0);
+	assert_int_equal(mf_fifo_owner("/tmp/GMfifo"), 0);
+	assert_int_equal(mf_fifo_owner("/tmp/GMfifo12x"), 0);
+	assert_int_equal(mf_fifo_owner("/tmp/GMfifo2147483648"), 0);
+	assert_int_equal(mf_fifo_owner("/tmp/GMfifo2147483647"), 2147483647L);
+	assert_int_equal(mf_fifo_owner("/tmp/jobproxy-12/fifo"), 0);
+	assert_int_equal(mf_fifo_owner("/tmp/jobproxy-.x/fifo"), 0);
+	assert_int_equal(mf_fifo_owner("/tmp/jobproxy-12.x/other"), 0);
+	assert_int_equal(mf_fifo_owner("/tmp/xjobproxy-12.x/fifo"), 0);
+	assert_int_equal(mf_fifo_owner("/fifo"), 0);
+	assert_int_equal(mf_fifo_owner("fifo"), 0);
+	assert_int_equal(mf_fifo_owner(""), 0);
+}
+
 static void unescape(void **state)
 {
 	char buf[32];
@@ -1280,6 +1303,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parse_make43),
+		cmocka_unit_test(fifo_owner),
 		cmocka_unit_test(parse_old_fds_and_cargo),
 		cmocka_unit_test(parse_make44_fifo),
 		cmocka_unit_test(parse_last_wins),
