@@ -51,6 +51,18 @@ t_token_bytes_come_back_make44_fifo() {
 	expect "the bytes back in the pool" "$(bytes endbytes r)" 616263
 }
 
+# gone_and_ended PID WHICH: PID, a jobproxy whose parent jobserver went,
+# ends within 30 s and has said so in err.
+gone_and_ended() {
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 3000 ]; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	kill -0 "$1" 2>/dev/null && die "the $2 jobproxy did not end"
+	grep -q 'parent jobserver is gone' err || die "message: $(cat err)"
+}
+
 # root pool -> jobproxy -> jobproxy -> jobproxy -> sh: A holds $2 tokens,
 # B waits for $3 in a blocking read(2).  The middle jobproxy is SIGKILLed,
 # then A gives its tokens back: B must get what it waits for (the inner
@@ -88,13 +100,7 @@ EOF
 	fi
 	wait
 	# The inner jobproxy outlives the pool's own client: wait for it.
-	i=0
-	while kill -0 "$jp3" 2>/dev/null && [ $i -lt 3000 ]; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	kill -0 "$jp3" 2>/dev/null && die "the inner jobproxy did not end"
-	grep -q 'parent jobserver is gone' err || die "message: $(cat err)"
+	gone_and_ended "$jp3" inner
 	echo "  the blocked client got its token(s)"
 	expect "root pool at the end" "$(field end r)" "$(field start r)"
 }
@@ -103,7 +109,8 @@ EOF
 # blocked waiting for a token (a stress round hung so for 30 s): the top's
 # -j1 pool has none to give.  Our own write end keeps the fifo from ever
 # reading EOF, the sign a pipe parent gives; its path, removed by its
-# owner at the end (jobproxy, make 4.4), is what tells.  The client gets
+# owner at the end (jobproxy, make 4.4), and the owner's pid in its name
+# no longer there, is what tells.  The client gets
 # the subtree's own token, and its jobproxy ends.
 t_fifo_parent_ends_orphan_gets_a_token() {
 	cat >orphan.sh <<EOF
@@ -116,13 +123,7 @@ EOF
 		kill -9 "$(cat jp2)" 2>/dev/null
 		die "the client still waits 30 s after the fifo's owner ended: $(cat err)"
 	fi
-	i=0
-	while kill -0 "$(cat jp2)" 2>/dev/null && [ $i -lt 3000 ]; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	kill -0 "$(cat jp2)" 2>/dev/null && die "the orphaned jobproxy did not end"
-	grep -q 'parent jobserver is gone' err || die "message: $(cat err)"
+	gone_and_ended "$(cat jp2)" orphaned
 	echo "  the orphan's client got its token"
 }
 
