@@ -227,13 +227,12 @@ static void sweep_leftovers(const char *tmp)
 		return;
 	while ((e = readdir(d))) {
 		struct stat st;
-		const char *end;
-		uint64_t pid;
+		long pid;
 
-		if (strncmp(e->d_name, "jobproxy-", 9) ||
-		    !num_parse(e->d_name + 9, 10, INT_MAX, &end, &pid) ||
-		    pid == 0 || *end != '.' ||
-		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+		/* the name js_make_child_fifo() gives, mf_fifo_owner() reads */
+		snprintf(path, sizeof path, "%s/%s/fifo", tmp, e->d_name);
+		pid = mf_fifo_owner(path);
+		if (pid == 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
 		if (lstat(path, &st) || !S_ISDIR(st.st_mode) ||

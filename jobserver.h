@@ -59,6 +59,7 @@ void js_close_parent(struct parent_js *p);
  * pipe parent says it is gone.
  */
 int js_parent_ended(const struct parent_js *p);
+
 /* Close our ends; in fifo style also remove the fifo and its directory. */
 void js_close_child(struct child_js *c);
 

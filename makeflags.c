@@ -225,15 +225,15 @@ int mf_unescape(const char *s, size_t len, char *buf, size_t bufsz)
 	return 1;
 }
 
-/* A decimal pid at S, at most INT_MAX, its end in *END; 0 if none. */
+/* The digits at S as a pid (parse_int: at most INT_MAX), their end in
+ * *END; 0 if none. */
 static long pid_at(const char *s, const char **end)
 {
-	long v = 0;
+	int v;
 
 	for (*end = s; **end >= '0' && **end <= '9'; (*end)++)
-		if ((v = v * 10 + (**end - '0')) > INT_MAX)
-			return 0;
-	return v;
+		;
+	return *end > s && parse_int(s, (size_t)(*end - s), &v) == 0 ? v : 0;
 }
 
 long mf_fifo_owner(const char *path)
